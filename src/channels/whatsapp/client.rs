@@ -1,0 +1,206 @@
+//! Sends through the Graph API: `POST {base}/{version}/{phone_number_id}/messages`.
+
+use crate::config::WhatsAppSettings;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+/// The most characters a WhatsApp text message may hold.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+#[derive(Clone)]
+pub struct WhatsAppClient {
+    http: reqwest::Client,
+    base: String,
+    version: String,
+    token: Option<SecretString>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SendError {
+    #[error("channel not configured: set whatsapp.access_token to send")]
+    NotConfigured,
+    #[error("the message is longer than {MAX_TEXT_CHARS} characters")]
+    TooLong,
+    /// The Graph API answered with an error.
+    #[error("Graph API error {code:?} (HTTP {status}): {message}")]
+    Rejected {
+        status: u16,
+        code: Option<i64>,
+        message: String,
+        retryable: bool,
+    },
+    /// The request never got an answer: timeout, refused connection, bad response body.
+    #[error("could not reach the Graph API: {0}")]
+    Transport(String),
+}
+
+impl SendError {
+    /// Whether sending again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SendError::NotConfigured | SendError::TooLong => false,
+            SendError::Rejected { retryable, .. } => *retryable,
+            SendError::Transport(_) => true,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorResponse {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    message: String,
+    code: Option<i64>,
+    #[serde(default)]
+    error_data: Option<serde_json::Value>,
+}
+
+impl WhatsAppClient {
+    pub fn new(settings: &WhatsAppSettings) -> anyhow::Result<WhatsAppClient> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.timeout_ms))
+            .user_agent(concat!("tuesday/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(WhatsAppClient {
+            http,
+            base: settings.api_base.trim_end_matches('/').to_owned(),
+            version: settings.api_version.clone(),
+            token: settings.access_token.clone(),
+        })
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Sends a text message and returns the provider's message id.
+    #[tracing::instrument(skip_all, fields(phone_number_id, to))]
+    pub async fn send_text(
+        &self,
+        phone_number_id: &str,
+        to: &str,
+        body: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String, SendError> {
+        let token = self.token.as_ref().ok_or(SendError::NotConfigured)?;
+        if body.chars().count() > MAX_TEXT_CHARS {
+            return Err(SendError::TooLong);
+        }
+        let mut payload = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "text": { "preview_url": false, "body": body },
+        });
+        if let Some(id) = reply_to {
+            payload["context"] = json!({ "message_id": id });
+        }
+        let url = format!("{}/{}/{}/messages", self.base, self.version, phone_number_id);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token.expose_secret())
+            .json(&payload)
+            .send()
+            .await
+            .map_err(|e| SendError::Transport(e.without_url().to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| SendError::Transport(e.to_string()))?;
+        if status.is_success() {
+            let sent: SendResponse = serde_json::from_slice(&bytes)
+                .map_err(|e| SendError::Transport(format!("unexpected success body: {e}")))?;
+            return sent
+                .messages
+                .into_iter()
+                .next()
+                .map(|m| m.id)
+                .ok_or_else(|| SendError::Transport("success without a message id".to_owned()));
+        }
+        Err(rejection(status.as_u16(), &bytes))
+    }
+}
+
+fn rejection(status: u16, body: &[u8]) -> SendError {
+    match serde_json::from_slice::<ErrorResponse>(body) {
+        Ok(ErrorResponse { error }) => {
+            let details = error
+                .error_data
+                .as_ref()
+                .and_then(|d| d.get("details"))
+                .and_then(|d| d.as_str())
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            SendError::Rejected {
+                status,
+                retryable: is_retryable(status, error.code),
+                code: error.code,
+                message: format!("{}{details}", error.message),
+            }
+        }
+        Err(_) => SendError::Rejected {
+            status,
+            code: None,
+            message: String::from_utf8_lossy(body).chars().take(200).collect(),
+            retryable: status == 429 || status >= 500,
+        },
+    }
+}
+
+/// Throughput limits and service errors pass; undeliverable, the 24-hour window and token or
+/// permission problems do not.
+fn is_retryable(status: u16, code: Option<i64>) -> bool {
+    match code {
+        Some(130429 | 131056 | 131000 | 131016) => true,
+        Some(131026 | 131047 | 131050 | 190 | 10 | 200..=299) => false,
+        _ => status == 429 || status >= 500,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_decide_retries() {
+        let body = |code: i64| {
+            format!(
+                r#"{{"error":{{"message":"m","type":"OAuthException","code":{code},"error_data":{{"messaging_product":"whatsapp","details":"d"}},"fbtrace_id":"x"}}}}"#
+            )
+        };
+        let cases = [
+            (429, 130429, true),
+            (400, 131056, true),
+            (500, 131000, true),
+            (400, 131026, false),
+            (400, 131047, false),
+            (401, 190, false),
+            (403, 200, false),
+        ];
+        for (status, code, retry) in cases {
+            let err = rejection(status, body(code).as_bytes());
+            assert_eq!(err.is_retryable(), retry, "{code}");
+            assert!(err.to_string().contains("m (d)"), "{err}");
+        }
+        assert!(rejection(502, b"<html>bad gateway</html>").is_retryable());
+        assert!(!rejection(400, b"nope").is_retryable());
+    }
+}

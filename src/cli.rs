@@ -1,0 +1,59 @@
+//! The command line: `tuesday serve` (the default) and `tuesday migrate`.
+
+use crate::config::Settings;
+use crate::startup::Application;
+use crate::store::Store;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "tuesday", version, about = "A production AI sales agent for WhatsApp")]
+pub struct Cli {
+    /// Settings file; missing is fine. TUESDAY_* environment variables override it.
+    #[arg(long, global = true, env = "TUESDAY_CONFIG", default_value = "tuesday.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and run the workers (the default).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            Store::open(&settings.database_url).await?;
+            println!("database {} is up to date", settings.database_url);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let whatsapp_ready = settings.whatsapp.app_secret.is_some();
+    let app = Application::build(settings).await?;
+    if !app.created_users.is_empty() {
+        println!("\nFirst start: created these users (passwords are shown this once):");
+        for user in &app.created_users {
+            let password = user
+                .generated_password
+                .as_deref()
+                .unwrap_or("(from the environment)");
+            println!("  {:<8} {:<8} {password}", user.username, user.role.as_str());
+        }
+        println!();
+    }
+    let address = app.state.settings.address();
+    println!("Tuesday is running on http://{address}  (Ctrl-C to stop)");
+    if !whatsapp_ready {
+        println!("WhatsApp webhook is off until whatsapp.app_secret is set (see README).");
+    }
+    app.run().await
+}

@@ -1,0 +1,214 @@
+//! Typed settings: defaults ← `tuesday.toml` ← `TUESDAY_*` environment variables.
+//! Nested keys use a double underscore: `TUESDAY_WHATSAPP__APP_SECRET` sets `whatsapp.app_secret`.
+
+use crate::domain::Intent;
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    /// `sqlite://FILE` (created if missing). Default: `sqlite://tuesday.db`.
+    pub database_url: String,
+    pub whatsapp: WhatsAppSettings,
+    pub pipeline: PipelineSettings,
+    pub worker: WorkerSettings,
+    pub users: SeedUsers,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Largest webhook or form body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Mark cookies `Secure`: set this when Tuesday is served over HTTPS.
+    pub secure_cookies: bool,
+    /// How long a login lasts, in hours.
+    pub session_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WhatsAppSettings {
+    /// The Meta app secret that signs webhook deliveries. Without it, deliveries are refused.
+    pub app_secret: Option<SecretString>,
+    /// The token Meta echoes back when verifying the webhook URL.
+    pub verify_token: Option<SecretString>,
+    /// A system-user access token for the Graph API. Without it, sends are recorded as
+    /// "channel not configured".
+    pub access_token: Option<SecretString>,
+    pub api_base: String,
+    pub api_version: String,
+    /// Business phone number ids we answer for. Deliveries for any other id are refused.
+    pub phone_number_ids: Vec<String>,
+    /// Per-request timeout for Graph API calls, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    /// Drafts whose classification confidence is below this are held for review.
+    pub confidence_threshold: f64,
+    /// Intents whose drafts may be sent without review when every guardrail passes.
+    pub auto_send_intents: Vec<Intent>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Run background workers inside `serve`.
+    pub enabled: bool,
+    pub concurrency: usize,
+    pub lease_secs: u64,
+    pub poll_interval_ms: u64,
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+}
+
+/// First-run passwords. Any left unset is generated and printed once on the console.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedUsers {
+    pub admin_password: Option<SecretString>,
+    pub manager_password: Option<SecretString>,
+    pub rep_password: Option<SecretString>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings::default(),
+            database_url: "sqlite://tuesday.db".to_owned(),
+            whatsapp: WhatsAppSettings::default(),
+            pipeline: PipelineSettings::default(),
+            worker: WorkerSettings::default(),
+            users: SeedUsers::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            host: "127.0.0.1".to_owned(),
+            port: 8080,
+            body_limit_bytes: 256 * 1024,
+            secure_cookies: false,
+            session_hours: 12,
+        }
+    }
+}
+
+impl Default for WhatsAppSettings {
+    fn default() -> Self {
+        WhatsAppSettings {
+            app_secret: None,
+            verify_token: None,
+            access_token: None,
+            api_base: "https://graph.facebook.com".to_owned(),
+            api_version: "v21.0".to_owned(),
+            phone_number_ids: vec!["106540352242922".to_owned()],
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings {
+            confidence_threshold: 0.6,
+            auto_send_intents: vec![Intent::Greeting, Intent::Pricing, Intent::CourseInfo],
+        }
+    }
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            enabled: true,
+            concurrency: 2,
+            lease_secs: 60,
+            poll_interval_ms: 500,
+            max_attempts: 8,
+            retry_base_ms: 1_000,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from `file` (if it exists) and the environment.
+    pub fn load(file: &Path) -> anyhow::Result<Settings> {
+        Settings::from_figment(
+            Figment::new()
+                .merge(Toml::file(file))
+                .merge(Env::prefixed("TUESDAY_").split("__")),
+        )
+        .with_context(|| {
+            format!(
+                "while loading settings from {} and TUESDAY_* variables",
+                file.display()
+            )
+        })
+    }
+
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Settings> {
+        let settings: Settings = figment.extract()?;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&settings.pipeline.confidence_threshold),
+            "pipeline.confidence_threshold must be between 0 and 1"
+        );
+        Ok(settings)
+    }
+
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.server.host, self.server.port)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tuesday.toml",
+                "[server]\nport = 9000\n[pipeline]\nconfidence_threshold = 0.7",
+            )?;
+            jail.set_env("TUESDAY_SERVER__PORT", "9100");
+            jail.set_env("TUESDAY_WHATSAPP__APP_SECRET", "s3cret");
+            let settings = Settings::load(Path::new("tuesday.toml")).expect("loads");
+            assert_eq!(settings.server.port, 9100);
+            assert_eq!(settings.pipeline.confidence_threshold, 0.7);
+            assert_eq!(settings.database_url, "sqlite://tuesday.db");
+            let secret = settings.whatsapp.app_secret.as_ref().expect("secret");
+            assert_eq!(secret.expose_secret(), "s3cret");
+            assert!(
+                !format!("{settings:?}").contains("s3cret"),
+                "secrets must not reach Debug output"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tuesday.toml", "[server]\nprot = 9000")?;
+            let err = Settings::load(Path::new("tuesday.toml")).expect_err("typo must fail");
+            assert!(format!("{err:#}").contains("prot"), "{err:#}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,188 @@
+//! Durable background work: what a job is, and the workers that run them. Jobs live in the
+//! database (see `store::jobs`); handlers are idempotent, so a job run twice does no harm.
+
+use crate::channels::StatusUpdate;
+use crate::state::AppState;
+use crate::{outbox, pipeline};
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A unit of work to store in the queue.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+    /// Enqueueing a second job with the same key does nothing.
+    pub dedupe_key: Option<String>,
+}
+
+pub const PROCESS_INBOUND: &str = "process_inbound";
+pub const SEND: &str = "send";
+pub const APPLY_STATUS: &str = "apply_status";
+
+impl Job {
+    pub fn process_inbound(message_id: i64) -> Job {
+        Job {
+            kind: PROCESS_INBOUND,
+            payload: json!({ "message_id": message_id }),
+            dedupe_key: Some(format!("inbound:{message_id}")),
+        }
+    }
+
+    pub fn send(outbound_id: i64) -> Job {
+        Job {
+            kind: SEND,
+            payload: json!({ "outbound_id": outbound_id }),
+            dedupe_key: Some(format!("send:{outbound_id}")),
+        }
+    }
+
+    pub fn apply_status(update: &StatusUpdate) -> anyhow::Result<Job> {
+        Ok(Job {
+            kind: APPLY_STATUS,
+            payload: serde_json::to_value(update)?,
+            dedupe_key: Some(format!(
+                "status:{}:{}:{}",
+                update.channel,
+                update.external_id,
+                update.status.as_str()
+            )),
+        })
+    }
+}
+
+/// What a handler made of its job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done,
+    /// Try again later; the worker backs off and gives up after the configured attempts.
+    Retry(String),
+    /// Give up now: retrying cannot help.
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+struct MessageRef {
+    message_id: i64,
+}
+
+#[derive(Deserialize)]
+struct OutboundRef {
+    outbound_id: i64,
+}
+
+/// Claims and runs one job. Returns `false` when no job was ready.
+pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
+    let settings = &state.settings.worker;
+    let Some(job) = state
+        .store
+        .claim_job(worker, settings.lease_secs as i64 * 1000)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+    let outcome = tracing::Instrument::instrument(dispatch(state, &job.kind, &job.payload), span)
+        .await
+        .unwrap_or_else(|e| Outcome::Retry(format!("{e:#}")));
+    match outcome {
+        Outcome::Done => state.store.complete_job(job.id, worker).await?,
+        Outcome::Retry(reason) if job.attempts < i64::from(settings.max_attempts) => {
+            let delay = backoff(job.attempts as u32, Duration::from_millis(settings.retry_base_ms));
+            tracing::warn!(job = job.id, kind = %job.kind, %reason, ?delay, "job will be retried");
+            let run_at = crate::domain::now_millis() + delay.as_millis() as i64;
+            state.store.retry_job(job.id, worker, run_at, &reason).await?;
+        }
+        Outcome::Retry(reason) | Outcome::Failed(reason) => {
+            tracing::error!(job = job.id, kind = %job.kind, %reason, "job failed for good");
+            state.store.fail_job(job.id, worker, &reason).await?;
+        }
+    }
+    Ok(true)
+}
+
+async fn dispatch(state: &AppState, kind: &str, payload: &str) -> anyhow::Result<Outcome> {
+    match kind {
+        PROCESS_INBOUND => {
+            let job: MessageRef = serde_json::from_str(payload).context("while reading the job payload")?;
+            pipeline::process_inbound(state, job.message_id).await
+        }
+        SEND => {
+            let job: OutboundRef = serde_json::from_str(payload).context("while reading the job payload")?;
+            outbox::send(state, job.outbound_id).await
+        }
+        APPLY_STATUS => {
+            let update: StatusUpdate =
+                serde_json::from_str(payload).context("while reading the job payload")?;
+            outbox::apply_status(state, &update).await
+        }
+        other => Ok(Outcome::Failed(format!("unknown job kind {other:?}"))),
+    }
+}
+
+/// Exponential backoff: base · 2^(attempt-1), capped at ten minutes.
+pub fn backoff(attempt: u32, base: Duration) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
+    (base * factor).min(Duration::from_secs(600))
+}
+
+/// Runs every job that is ready now, one after another, and returns how many ran. Tests and the
+/// CLI use it to drive the queue deterministically.
+pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
+    let mut ran = 0;
+    while run_one(state, "drain").await? {
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// Runs `concurrency` workers until `shutdown` turns true; each finishes its current job first.
+pub async fn run_workers(state: AppState, shutdown: watch::Receiver<bool>) {
+    let concurrency = state.settings.worker.concurrency.max(1);
+    let mut handles = Vec::new();
+    for n in 0..concurrency {
+        let state = state.clone();
+        let mut shutdown = shutdown.clone();
+        let name = format!("worker-{}-{n}", std::process::id());
+        handles.push(tokio::spawn(async move {
+            let idle = Duration::from_millis(state.settings.worker.poll_interval_ms);
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                match run_one(&state, &name).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = format!("{e:#}"), "worker could not reach the queue"),
+                }
+                tokio::select! {
+                    _ = state.jobs_ready.notified() => {}
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }));
+    }
+    for handle in handles {
+        if let Err(e) = handle.await {
+            tracing::error!(error = %e, "worker task ended abnormally");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff(1, base), Duration::from_secs(1));
+        assert_eq!(backoff(2, base), Duration::from_secs(2));
+        assert_eq!(backoff(5, base), Duration::from_secs(16));
+        assert_eq!(backoff(40, base), Duration::from_secs(600));
+    }
+}

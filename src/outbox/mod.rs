@@ -1,0 +1,78 @@
+//! Sending approved replies, and following them to delivered and read. A send job acts only on a
+//! message still `queued`, so a job run twice sends once.
+
+use crate::channels::StatusUpdate;
+use crate::channels::whatsapp::SendError;
+use crate::jobs::Outcome;
+use crate::state::AppState;
+use crate::store::NewEvent;
+use serde_json::json;
+
+#[tracing::instrument(skip(state))]
+pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome> {
+    let store = &state.store;
+    let Some(out) = store.outbound(outbound_id).await? else {
+        return Ok(Outcome::Failed(format!(
+            "outbound message {outbound_id} does not exist"
+        )));
+    };
+    if out.status != "queued" {
+        return Ok(Outcome::Done);
+    }
+    let result = state
+        .whatsapp
+        .send_text(
+            &out.business_number,
+            &out.to_address,
+            &out.body,
+            out.inbound_external_id.as_deref(),
+        )
+        .await;
+    match result {
+        Ok(external_id) => {
+            let event = NewEvent::new("sent", format!("Sent through WhatsApp as {external_id}"))
+                .detail(json!({ "outbound_id": out.id, "external_id": external_id }));
+            store.mark_sent(&out, &external_id, event).await?;
+            Ok(Outcome::Done)
+        }
+        Err(SendError::NotConfigured) => {
+            let why = SendError::NotConfigured.to_string();
+            let event = NewEvent::new(
+                "channel_not_configured",
+                "Not sent: the WhatsApp channel is not configured",
+            )
+            .detail(json!({ "outbound_id": out.id, "error": why }));
+            store.mark_unsent(&out, "not_configured", &why, event).await?;
+            Ok(Outcome::Done)
+        }
+        Err(error) if error.is_retryable() => {
+            let event = NewEvent::new(
+                "send_attempt",
+                format!("Send attempt failed, will retry: {error}"),
+            )
+            .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": true }));
+            store.record_send_attempt(&out, event).await?;
+            Ok(Outcome::Retry(error.to_string()))
+        }
+        Err(error) => {
+            let event = NewEvent::new("send_failed", format!("Send failed: {error}"))
+                .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": false }));
+            store
+                .mark_unsent(&out, "failed", &error.to_string(), event)
+                .await?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+/// Applies a status report. One for a message we have not recorded yet (its send is still
+/// being written) is retried rather than dropped.
+pub async fn apply_status(state: &AppState, update: &StatusUpdate) -> anyhow::Result<Outcome> {
+    match state.store.apply_status(update).await? {
+        Some(_) => Ok(Outcome::Done),
+        None => Ok(Outcome::Retry(format!(
+            "no outbound message with id {} yet",
+            update.external_id
+        ))),
+    }
+}

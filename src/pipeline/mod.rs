@@ -1,0 +1,134 @@
+//! What happens to an inbound message: language → classification → draft → guardrails →
+//! decision. Each stage is pure and lives in its own module; this one runs them in order and
+//! hands the result, with its trace, to the store in one transaction.
+
+pub mod classify;
+pub mod decide;
+pub mod draft;
+pub mod language;
+
+use crate::domain::{Intent, Language};
+use crate::guardrails::{self, Verdict};
+use crate::jobs::Outcome;
+use crate::state::AppState;
+use crate::store::{NewDraft, NewEvent};
+use anyhow::Context;
+use serde_json::json;
+
+/// Processes one inbound message. Idempotent: a message that already has a draft is left alone.
+#[tracing::instrument(skip(state))]
+pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Result<Outcome> {
+    let store = &state.store;
+    if store.draft_for_message(message_id).await?.is_some() {
+        return Ok(Outcome::Done);
+    }
+    let Some(ctx) = store.inbound_context(message_id).await? else {
+        return Ok(Outcome::Failed(format!(
+            "inbound message {message_id} does not exist"
+        )));
+    };
+    let catalog = &state.catalog;
+    let market = ctx
+        .market
+        .as_deref()
+        .and_then(|code| catalog.market(code))
+        .or_else(|| catalog.market_for_phone(&ctx.contact_address));
+    let earlier: Option<Language> = ctx.conversation_language.as_deref().and_then(|l| l.parse().ok());
+
+    let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
+    let market = market.unwrap_or_else(|| catalog.default_market(detected.language));
+    let classification = state.classifier.classify(&ctx.body);
+    let intent = if ctx.kind == "text" || ctx.kind == "button" || ctx.kind == "interactive" {
+        classification.intent
+    } else {
+        Intent::Other
+    };
+    let draft = draft::compose(
+        &state.replies,
+        catalog,
+        detected.language,
+        intent,
+        &ctx.body,
+        market,
+    );
+    let settings = &state.settings.pipeline;
+    let findings = guardrails::check(
+        &draft.body,
+        &guardrails::Context {
+            catalog,
+            currency: market.currency,
+            thread: &ctx.body,
+            confidence: classification.confidence,
+            confidence_threshold: settings.confidence_threshold,
+        },
+    );
+    let decision = decide::decide(intent, &findings, &settings.auto_send_intents);
+
+    let on = |event: NewEvent| event.on(message_id, ctx.conversation_id);
+    let mut events = vec![
+        on(NewEvent::new("language", format!("Language {} by {}", detected.language, detected.method.describe()))
+            .detail(json!({
+                "language": detected.language,
+                "method": detected.method.describe(),
+                "whatlang_confidence": detected.confidence,
+                "market": market.code,
+            }))),
+        on(NewEvent::new(
+            "classified",
+            format!("Intent {intent} with confidence {:.2} (local classifier)", classification.confidence),
+        )
+        .detail(json!({
+            "intent": intent,
+            "confidence": classification.confidence,
+            "model": "local",
+            "ranked": classification.ranked.iter().take(3).map(|(i, p)| json!({"intent": i, "p": p})).collect::<Vec<_>>(),
+        }))),
+        on(NewEvent::new("drafted", format!("Draft from template {}", draft.template)).detail(json!({
+            "template": draft.template,
+            "courses": draft.courses,
+            "body": draft.body,
+        }))),
+    ];
+    for finding in &findings {
+        events.push(on(NewEvent::new(
+            "guardrail",
+            format!("{}: {:?} ({})", finding.rule, finding.verdict, finding.reason).to_lowercase(),
+        )
+        .detail(serde_json::to_value(finding)?)));
+    }
+    let (kind, summary) = if decision.auto_send {
+        ("auto_sent", "Decision: send without review".to_owned())
+    } else {
+        let why: Vec<&str> = decision.reasons.iter().map(|r| r.reason.as_str()).collect();
+        ("held", format!("Decision: hold for review ({})", why.join(", ")))
+    };
+    events.push(on(
+        NewEvent::new(kind, summary).detail(serde_json::to_value(&decision)?)
+    ));
+
+    let blocked = findings.iter().any(|f| f.verdict == Verdict::Block);
+    if blocked {
+        tracing::warn!(message_id, "a guardrail blocked the draft; holding it for review");
+    }
+    store
+        .save_draft(&NewDraft {
+            message_id,
+            conversation_id: ctx.conversation_id,
+            contact_id: ctx.contact_id,
+            market: market.code.clone(),
+            language: detected.language.code().to_owned(),
+            intent: intent.as_str().to_owned(),
+            confidence: classification.confidence,
+            body: draft.body,
+            source: format!("template:{}", draft.template),
+            auto_send: decision.auto_send,
+            hold_reasons: serde_json::to_value(&decision.reasons)?,
+            events,
+        })
+        .await
+        .context("while saving the draft")?;
+    if decision.auto_send {
+        state.jobs_ready.notify_waiters();
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,144 @@
+//! Building the application and serving it are separate steps: `Application::build` opens the
+//! store, seeds and binds (port 0 works in tests); `create_router` does no I/O; `run` serves
+//! HTTP and the workers side by side until shutdown.
+
+use crate::catalog::Catalog;
+use crate::channels::{self, whatsapp::WhatsAppClient};
+use crate::config::Settings;
+use crate::pipeline::classify::Classifier;
+use crate::pipeline::draft::Replies;
+use crate::seed::{self, CreatedUser};
+use crate::state::AppState;
+use crate::store::Store;
+use crate::{jobs, web};
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub struct Application {
+    pub state: AppState,
+    listener: TcpListener,
+    /// Users created on this start, so `serve` can print their first-run passwords once.
+    pub created_users: Vec<CreatedUser>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let (state, created_users) = build_state(settings).await?;
+        let address = state.settings.address();
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("while binding {address}: is another Tuesday already running?"))?;
+        Ok(Application {
+            state,
+            listener,
+            created_users,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM; in-flight requests and jobs finish first.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let workers = self
+            .state
+            .settings
+            .worker
+            .enabled
+            .then(|| tokio::spawn(jobs::run_workers(self.state.clone(), stopped.clone())));
+        let router = create_router(self.state);
+        let mut http_stopped = stopped.clone();
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+            let _ = http_stopped.wait_for(|s| *s).await;
+        });
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests and jobs in flight");
+            let _ = stop.send(true);
+        });
+        server.await.context("while serving HTTP")?;
+        if let Some(workers) = workers {
+            workers.await.context("while stopping the workers")?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the store, seeds an empty one, loads the knowledge base and trains the classifier.
+pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<CreatedUser>)> {
+    let store = Store::open(&settings.database_url).await?;
+    let created = seed::seed_if_empty(&store, &settings.users).await?;
+    let catalog: Catalog = store.load_catalog().await?;
+    let classifier = tokio::task::spawn_blocking(Classifier::demo).await??;
+    let state = AppState {
+        whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
+        settings: Arc::new(settings),
+        store,
+        catalog: Arc::new(catalog),
+        classifier: Arc::new(classifier),
+        replies: Arc::new(Replies::demo()?),
+        jobs_ready: Arc::new(Notify::new()),
+    };
+    Ok((state, created))
+}
+
+/// Every route, with the body limit, static files, security headers and request tracing.
+pub fn create_router(state: AppState) -> Router {
+    let limit = state.settings.server.body_limit_bytes;
+    Router::new()
+        .merge(channels::whatsapp::router())
+        .merge(web::router())
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .nest_service("/static", ServeDir::new(static_dir()))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `static/` next to the crate, so the binary finds it from any working directory.
+fn static_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,22 @@
+//! The shared state every handler and worker gets: cheap to clone, all `Arc`s inside.
+
+use crate::catalog::Catalog;
+use crate::channels::whatsapp::WhatsAppClient;
+use crate::config::Settings;
+use crate::pipeline::classify::Classifier;
+use crate::pipeline::draft::Replies;
+use crate::store::Store;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    pub classifier: Arc<Classifier>,
+    pub replies: Arc<Replies>,
+    pub whatsapp: WhatsAppClient,
+    /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
+    pub jobs_ready: Arc<Notify>,
+}

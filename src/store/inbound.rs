@@ -1,0 +1,229 @@
+//! Webhook deliveries and the messages they carry: stored raw and parsed in one transaction.
+
+use super::Store;
+use super::events::{self, NewEvent};
+use super::jobs::{self, Job};
+use crate::channels::{Delivery, InboundMessage};
+use crate::domain::{Millis, now_millis};
+use serde_json::json;
+
+/// What one delivery added to the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    pub delivery_id: i64,
+    pub new_messages: usize,
+    pub duplicate_messages: usize,
+    pub statuses: usize,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub channel: String,
+    pub received_at: Millis,
+    pub body: String,
+    pub parse_state: String,
+    pub note: Option<String>,
+}
+
+/// An inbound message with what the pipeline needs to know about its conversation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboundContext {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub contact_id: i64,
+    pub contact_address: String,
+    pub contact_name: Option<String>,
+    pub business_number: String,
+    pub kind: String,
+    pub body: String,
+    pub external_id: Option<String>,
+    /// The language the conversation was in before this message, if one was settled.
+    pub conversation_language: Option<String>,
+    pub market: Option<String>,
+}
+
+impl Store {
+    /// Stores a delivery exactly as received plus everything parsed out of it, in one transaction.
+    /// Each new message gets a `process_inbound` job; a message already seen is skipped.
+    pub async fn ingest(
+        &self,
+        channel: &str,
+        raw_body: &str,
+        delivery: &Delivery,
+    ) -> anyhow::Result<IngestSummary> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let note = (!delivery.ignored.is_empty()).then(|| delivery.ignored.join("; "));
+        let delivery_id: i64 = sqlx::query_scalar(
+            "INSERT INTO webhook_deliveries (channel, received_at, body, parse_state, note)
+             VALUES ($1, $2, $3, 'parsed', $4) RETURNING id",
+        )
+        .bind(channel)
+        .bind(now)
+        .bind(raw_body)
+        .bind(note)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let mut summary = IngestSummary {
+            delivery_id,
+            ..IngestSummary::default()
+        };
+        for message in &delivery.messages {
+            match insert_message(&mut tx, delivery_id, message, now).await? {
+                Some(_) => summary.new_messages += 1,
+                None => summary.duplicate_messages += 1,
+            }
+        }
+        for status in &delivery.statuses {
+            let job = Job::apply_status(status)?;
+            jobs::enqueue(&mut tx, &job, now).await?;
+            summary.statuses += 1;
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Stores a correctly signed delivery we could not understand, so an admin can look at it.
+    pub async fn ingest_unparsed(&self, channel: &str, raw_body: &str, why: &str) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO webhook_deliveries (channel, received_at, body, parse_state, note)
+             VALUES ($1, $2, $3, 'unparsed', $4) RETURNING id",
+        )
+        .bind(channel)
+        .bind(now_millis())
+        .bind(raw_body)
+        .bind(why)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn deliveries(
+        &self,
+        parse_state: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<DeliveryRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, channel, received_at, body, parse_state, note FROM webhook_deliveries
+             WHERE ($1 IS NULL OR parse_state = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(parse_state)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn inbound_context(&self, message_id: i64) -> anyhow::Result<Option<InboundContext>> {
+        Ok(sqlx::query_as(
+            "SELECT m.id AS message_id, c.id AS conversation_id, k.id AS contact_id,
+                    k.address AS contact_address, k.name AS contact_name,
+                    c.business_number, m.kind, m.body, m.external_id,
+                    c.language AS conversation_language, k.market
+             FROM messages m
+             JOIN conversations c ON c.id = m.conversation_id
+             JOIN contacts k ON k.id = c.contact_id
+             WHERE m.id = $1 AND m.direction = 'in'",
+        )
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+/// Inserts one inbound message with its contact, conversation, job and first trace event.
+/// Returns `None` when the provider id was already stored.
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    delivery_id: i64,
+    message: &InboundMessage,
+    now: Millis,
+) -> anyhow::Result<Option<i64>> {
+    let seen: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE channel = $1 AND external_id = $2")
+            .bind(message.channel)
+            .bind(&message.external_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if seen.is_some() {
+        return Ok(None);
+    }
+
+    let contact_id: i64 = sqlx::query_scalar(
+        "INSERT INTO contacts (channel, address, name, last_inbound_at, created_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (channel, address) DO UPDATE SET
+             name = COALESCE(excluded.name, contacts.name),
+             last_inbound_at = MAX(COALESCE(contacts.last_inbound_at, 0), excluded.last_inbound_at)
+         RETURNING id",
+    )
+    .bind(message.channel)
+    .bind(&message.from)
+    .bind(&message.profile_name)
+    .bind(message.sent_at)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+
+    let conversation_id: i64 = sqlx::query_scalar(
+        "INSERT INTO conversations (contact_id, channel, business_number, created_at, last_message_at)
+         VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (contact_id, business_number) DO UPDATE SET
+             last_message_at = MAX(conversations.last_message_at, excluded.last_message_at)
+         RETURNING id",
+    )
+    .bind(contact_id)
+    .bind(message.channel)
+    .bind(&message.business_number)
+    .bind(message.sent_at)
+    .fetch_one(&mut **tx)
+    .await?;
+
+    let reply_to: Option<i64> = match &message.reply_to_external_id {
+        Some(external) => {
+            sqlx::query_scalar("SELECT id FROM messages WHERE channel = $1 AND external_id = $2")
+                .bind(message.channel)
+                .bind(external)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        None => None,
+    };
+
+    let message_id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (conversation_id, direction, channel, external_id, delivery_id, reply_to,
+                               kind, body, sent_at, created_at)
+         VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(message.channel)
+    .bind(&message.external_id)
+    .bind(delivery_id)
+    .bind(reply_to)
+    .bind(&message.kind)
+    .bind(&message.body)
+    .bind(message.sent_at)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+
+    jobs::enqueue(tx, &Job::process_inbound(message_id), now).await?;
+    events::insert(
+        tx,
+        &NewEvent::new(
+            "received",
+            format!("{} message from {}", message.kind, message.from),
+        )
+        .on(message_id, conversation_id)
+        .detail(json!({
+            "channel": message.channel,
+            "external_id": message.external_id,
+            "from": message.from,
+            "kind": message.kind,
+            "body": message.body,
+            "delivery_id": delivery_id,
+        })),
+    )
+    .await?;
+    Ok(Some(message_id))
+}

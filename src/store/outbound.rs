@@ -1,0 +1,212 @@
+//! The outbox: outbound messages from queued to sent, delivered and read.
+
+use super::Store;
+use super::events::{self, NewEvent};
+use super::jobs::{self, Job};
+use crate::channels::{DeliveryStatus, StatusUpdate};
+use crate::domain::Millis;
+use serde_json::json;
+use sqlx::{Sqlite, Transaction};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboundRow {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// The inbound message this answers: the trace it belongs to.
+    pub reply_to: i64,
+    pub channel: String,
+    pub to_address: String,
+    pub business_number: String,
+    pub body: String,
+    pub status: String,
+    pub external_id: Option<String>,
+    pub inbound_external_id: Option<String>,
+}
+
+/// Queues a reply to `inbound_id` and its send job. Returns the outbound message id.
+pub(super) async fn queue(
+    tx: &mut Transaction<'_, Sqlite>,
+    draft_id: i64,
+    inbound_id: i64,
+    conversation_id: i64,
+    body: &str,
+    now: Millis,
+) -> anyhow::Result<i64> {
+    let outbound_id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (conversation_id, direction, channel, reply_to, kind, body, sent_at,
+                               status, status_rank, created_at)
+         SELECT id, 'out', channel, $1, 'text', $2, $3, 'queued', 0, $3 FROM conversations WHERE id = $4
+         RETURNING id",
+    )
+    .bind(inbound_id)
+    .bind(body)
+    .bind(now)
+    .bind(conversation_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE drafts SET outbound_id = $1 WHERE id = $2")
+        .bind(outbound_id)
+        .bind(draft_id)
+        .execute(&mut **tx)
+        .await?;
+    jobs::enqueue(tx, &Job::send(outbound_id), now).await?;
+    events::insert(
+        tx,
+        &NewEvent::new("queued", "Reply queued for sending")
+            .on(inbound_id, conversation_id)
+            .detail(json!({ "outbound_id": outbound_id, "draft_id": draft_id })),
+    )
+    .await?;
+    Ok(outbound_id)
+}
+
+impl Store {
+    pub async fn outbound(&self, id: i64) -> anyhow::Result<Option<OutboundRow>> {
+        Ok(sqlx::query_as(
+            "SELECT m.id, m.conversation_id, m.reply_to, m.channel, k.address AS to_address,
+                    c.business_number, m.body, m.status, m.external_id,
+                    i.external_id AS inbound_external_id
+             FROM messages m
+             JOIN conversations c ON c.id = m.conversation_id
+             JOIN contacts k ON k.id = c.contact_id
+             JOIN messages i ON i.id = m.reply_to
+             WHERE m.id = $1 AND m.direction = 'out'",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Moves a queued message to `sent` with the provider's id. Returns `false` if it was not
+    /// queued any more (another attempt got there first).
+    pub async fn mark_sent(
+        &self,
+        out: &OutboundRow,
+        external_id: &str,
+        event: NewEvent,
+    ) -> anyhow::Result<bool> {
+        self.finish_send(out, "sent", Some(external_id), None, event)
+            .await
+    }
+
+    /// Moves a queued message to a terminal send state: `failed` or `not_configured`.
+    pub async fn mark_unsent(
+        &self,
+        out: &OutboundRow,
+        status: &str,
+        error: &str,
+        event: NewEvent,
+    ) -> anyhow::Result<bool> {
+        self.finish_send(out, status, None, Some(error), event).await
+    }
+
+    async fn finish_send(
+        &self,
+        out: &OutboundRow,
+        status: &str,
+        external_id: Option<&str>,
+        error: Option<&str>,
+        event: NewEvent,
+    ) -> anyhow::Result<bool> {
+        let rank = DeliveryStatus::parse(status).map_or(DeliveryStatus::Failed.rank(), DeliveryStatus::rank);
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE messages SET status = $1, status_rank = $2, external_id = COALESCE($3, external_id),
+                                 last_error = $4
+             WHERE id = $5 AND status = 'queued'",
+        )
+        .bind(status)
+        .bind(rank)
+        .bind(external_id)
+        .bind(error)
+        .bind(out.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            events::insert(&mut tx, &event.on(out.reply_to, out.conversation_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Records a send attempt that will be retried.
+    pub async fn record_send_attempt(&self, out: &OutboundRow, event: NewEvent) -> anyhow::Result<()> {
+        self.record(event.on(out.reply_to, out.conversation_id)).await
+    }
+
+    /// Applies a provider status report. A status only ever moves forward; a report that would
+    /// move it back is recorded on the trace and otherwise ignored. Returns `None` when no
+    /// outbound message has that provider id (yet).
+    pub async fn apply_status(&self, update: &StatusUpdate) -> anyhow::Result<Option<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, reply_to, conversation_id, status_rank FROM messages
+             WHERE channel = $1 AND external_id = $2 AND direction = 'out'",
+        )
+        .bind(&update.channel)
+        .bind(&update.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, inbound_id, conversation_id, old_rank)) = row else {
+            return Ok(None);
+        };
+        let new_rank = update.status.rank();
+        let advanced = new_rank > old_rank;
+        if advanced {
+            sqlx::query("UPDATE messages SET status = $1, status_rank = $2, last_error = COALESCE($3, last_error) WHERE id = $4")
+                .bind(update.status.as_str())
+                .bind(new_rank)
+                .bind(&update.error)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (kind, summary) in status_events(old_rank, update.status, advanced) {
+            let event = NewEvent::new(kind, summary)
+                .on(inbound_id, conversation_id)
+                .detail(json!({
+                    "outbound_id": id,
+                    "external_id": update.external_id,
+                    "status": update.status.as_str(),
+                    "provider_time": update.at,
+                    "error": update.error,
+                }));
+            events::insert(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(advanced))
+    }
+
+    pub async fn outbound_count(&self) -> anyhow::Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE direction = 'out'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
+
+/// The trace events for a status report. A `read` that skips `delivered` implies it, so the
+/// daily counts stay exact whatever order the provider reports in.
+fn status_events(old_rank: i64, status: DeliveryStatus, advanced: bool) -> Vec<(&'static str, String)> {
+    if !advanced {
+        return vec![(
+            "status_ignored",
+            format!("Status {} ignored: already further along", status.as_str()),
+        )];
+    }
+    let mut out = Vec::new();
+    if status == DeliveryStatus::Read && old_rank < DeliveryStatus::Delivered.rank() {
+        out.push(("delivered", "Delivered (implied by a read receipt)".to_owned()));
+    }
+    let kind = match status {
+        DeliveryStatus::Queued | DeliveryStatus::Sent => "status_sent",
+        DeliveryStatus::Failed => "status_failed",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Read => "read",
+    };
+    out.push((kind, format!("Provider reports {}", status.as_str())));
+    out
+}

@@ -1,0 +1,101 @@
+//! Users and their login sessions. Session tokens are stored only as SHA-256 hashes.
+
+use super::Store;
+use crate::domain::{Millis, Role, now_millis};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// The signed-in user behind a session, with the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+}
+
+impl Store {
+    pub async fn count_users(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn create_user(&self, username: &str, role: Role, password_hash: &str) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+             RETURNING id",
+        )
+        .bind(username)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(now_millis())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<UserRow>> {
+        Ok(
+            sqlx::query_as("SELECT id, username, role, password_hash FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: Millis,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now_millis())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session_user(&self, token_hash: &str) -> anyhow::Result<Option<SessionUser>> {
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.role, s.csrf_token
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_millis())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(id, username, role, csrf_token)| {
+            Ok(SessionUser {
+                id,
+                username,
+                role: role.parse()?,
+                csrf_token,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

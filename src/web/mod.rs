@@ -1,0 +1,40 @@
+//! The browser side: login, the review inbox, the dashboard and traces. Every page is rendered
+//! on the server with askama; each feature exposes a `router()` and the root merges them.
+
+mod admin;
+pub mod auth;
+mod dashboard;
+pub mod error;
+mod inbox;
+mod templates;
+mod traces;
+
+use crate::state::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(inbox::router())
+        .merge(dashboard::router())
+        .merge(traces::router())
+        .merge(admin::router())
+}
+
+/// "3 min ago", "2 h ago", "5 d ago": how long since an epoch-milliseconds instant.
+pub fn age(at: i64) -> String {
+    let seconds = (crate::domain::now_millis() - at).max(0) / 1000;
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86400 => format!("{} h", seconds / 3600),
+        _ => format!("{} d", seconds / 86400),
+    }
+}
+
+/// An epoch-milliseconds instant as `2026-12-03 19:04:38 UTC`.
+pub fn timestamp(at: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}

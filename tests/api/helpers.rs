@@ -1,0 +1,279 @@
+//! Spawns Tuesday on a random port with its own temporary SQLite file, next to a local stand-in
+//! for Meta's Graph API that speaks its wire format, errors included.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+pub use tuesday::channels::whatsapp::sign;
+use tuesday::config::Settings;
+use tuesday::startup::Application;
+use tuesday::state::AppState;
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "verify-me";
+pub const ACCESS_TOKEN: &str = "graph-token";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// One request the stand-in received.
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    pub path: String,
+    pub authorization: String,
+    pub body: Value,
+}
+
+/// What the stand-in answers to the next sends: success, or an error in Graph's format.
+#[derive(Debug, Clone)]
+pub enum GraphReply {
+    Accept,
+    Error { status: u16, code: i64 },
+}
+
+#[derive(Clone, Default)]
+pub struct GraphStandIn {
+    pub requests: Arc<Mutex<Vec<GraphRequest>>>,
+    pub replies: Arc<Mutex<Vec<GraphReply>>>,
+}
+
+impl GraphStandIn {
+    pub fn requests(&self) -> Vec<GraphRequest> {
+        self.requests.lock().expect("lock").clone()
+    }
+
+    /// Queues replies for the next sends; once they run out, every send is accepted.
+    pub fn reply_with(&self, replies: Vec<GraphReply>) {
+        *self.replies.lock().expect("lock") = replies;
+    }
+}
+
+async fn graph_send(
+    State(graph): State<GraphStandIn>,
+    Path((version, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let count = {
+        let mut requests = graph.requests.lock().expect("lock");
+        requests.push(GraphRequest {
+            path: format!("/{version}/{number}/messages"),
+            authorization: authorization.clone(),
+            body: body.clone(),
+        });
+        requests.len()
+    };
+    if authorization != format!("Bearer {ACCESS_TOKEN}") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(
+                json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190, "fbtrace_id": "AbC"}}),
+            ),
+        );
+    }
+    let next = {
+        let mut replies = graph.replies.lock().expect("lock");
+        if replies.is_empty() {
+            GraphReply::Accept
+        } else {
+            replies.remove(0)
+        }
+    };
+    match next {
+        GraphReply::Accept => (
+            StatusCode::OK,
+            Json(json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": format!("wamid.OUT{count}")}],
+            })),
+        ),
+        GraphReply::Error { status, code } => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            Json(
+                json!({"error": {"message": "stand-in error", "type": "OAuthException", "code": code,
+                "error_data": {"messaging_product": "whatsapp", "details": "as configured by the test"}, "fbtrace_id": "AbC"}}),
+            ),
+        ),
+    }
+}
+
+async fn spawn_graph() -> (String, GraphStandIn) {
+    let graph = GraphStandIn::default();
+    let router = Router::new()
+        .route("/{version}/{number}/messages", post(graph_send))
+        .with_state(graph.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind stand-in");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("stand-in serves") });
+    (address, graph)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub graph: GraphStandIn,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Settings for a test: temporary database, port 0, workers off (tests drain the queue).
+pub fn test_settings(dir: &std::path::Path, graph_base: &str) -> Settings {
+    let mut settings = Settings {
+        database_url: format!("sqlite://{}", dir.join("tuesday.db").display()),
+        ..Settings::default()
+    };
+    settings.server.port = 0;
+    settings.worker.enabled = false;
+    settings.worker.retry_base_ms = 0;
+    settings.whatsapp.app_secret = Some(SecretString::from(APP_SECRET));
+    settings.whatsapp.verify_token = Some(SecretString::from(VERIFY_TOKEN));
+    settings.whatsapp.access_token = Some(SecretString::from(ACCESS_TOKEN));
+    settings.whatsapp.api_base = graph_base.to_owned();
+    settings.server.body_limit_bytes = 64 * 1024;
+    for password in [
+        &mut settings.users.admin_password,
+        &mut settings.users.manager_password,
+        &mut settings.users.rep_password,
+    ] {
+        *password = Some(SecretString::from(PASSWORD));
+    }
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (graph_base, graph) = spawn_graph().await;
+    let mut settings = test_settings(dir.path(), &graph_base);
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state.clone();
+    tokio::spawn(async move { app.run().await.expect("app runs") });
+    let http = client();
+    TestApp {
+        address,
+        state,
+        graph,
+        http,
+        _dir: dir,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A WhatsApp delivery with one text message.
+pub fn text_delivery(wamid: &str, from: &str, name: &str, body: &str) -> String {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+            "contacts": [{"profile": {"name": name}, "wa_id": from}],
+            "messages": [{"from": from, "id": wamid, "timestamp": "1764780000", "type": "text", "text": {"body": body}}]
+        }}]}]
+    })
+    .to_string()
+}
+
+/// A WhatsApp delivery with one status update.
+pub fn status_delivery(wamid: &str, status: &str) -> String {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+            "statuses": [{"id": wamid, "status": status, "timestamp": "1764780100", "recipient_id": "5511987654321"}]
+        }}]}]
+    })
+    .to_string()
+}
+
+impl TestApp {
+    /// Posts a delivery signed with the app secret, as Meta would.
+    pub async fn post_webhook(&self, body: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/webhooks/whatsapp", self.address))
+            .header("content-type", "application/json")
+            .header(
+                "x-hub-signature-256",
+                sign(APP_SECRET.as_bytes(), body.as_bytes()),
+            )
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("webhook request")
+    }
+
+    pub async fn drain(&self) -> usize {
+        tuesday::jobs::drain(&self.state).await.expect("queue drains")
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(self.state.store.pool())
+            .await
+            .expect("count query")
+    }
+
+    /// Signs in `username` on `client` and returns nothing; panics if it fails.
+    pub async fn log_in(&self, client: &reqwest::Client, username: &str) {
+        let page = client
+            .get(format!("{}/login", self.address))
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("body");
+        let csrf = hidden_field(&page, "csrf");
+        let response = client
+            .post(format!("{}/login", self.address))
+            .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 303, "login as {username} should redirect");
+    }
+
+    pub async fn get_page(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let response = client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("page");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+}
+
+/// The value of the first hidden input named `name` in a page.
+pub fn hidden_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in page"))
+        + marker.len();
+    page[start..].split('"').next().unwrap_or_default().to_owned()
+}
