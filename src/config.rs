@@ -149,7 +149,12 @@ impl Settings {
         Settings::from_figment(
             Figment::new()
                 .merge(Toml::file(file))
-                .merge(Env::prefixed("TUESDAY_").split("__")),
+                // TUESDAY_CONFIG and TUESDAY_ROLE belong to the command line, not the settings.
+                .merge(
+                    Env::prefixed("TUESDAY_")
+                        .filter(|key| !is_cli_variable(key.as_str()))
+                        .split("__"),
+                ),
         )
         .with_context(|| {
             format!(
@@ -173,6 +178,10 @@ impl Settings {
     }
 }
 
+fn is_cli_variable(key: &str) -> bool {
+    ["config", "role"].iter().any(|k| key.eq_ignore_ascii_case(k))
+}
+
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
@@ -188,6 +197,8 @@ mod tests {
             )?;
             jail.set_env("TUESDAY_SERVER__PORT", "9100");
             jail.set_env("TUESDAY_WHATSAPP__APP_SECRET", "s3cret");
+            jail.set_env("TUESDAY_CONFIG", "tuesday.toml");
+            jail.set_env("TUESDAY_ROLE", "web");
             let settings = Settings::load(Path::new("tuesday.toml")).expect("loads");
             assert_eq!(settings.server.port, 9100);
             assert_eq!(settings.pipeline.confidence_threshold, 0.7);

@@ -17,8 +17,7 @@ pub struct CreatedUser {
 
 /// Seeds whatever is missing: the workspace, then the users. Returns the users it created.
 pub async fn seed_if_empty(store: &Store, users: &SeedUsers) -> anyhow::Result<Vec<CreatedUser>> {
-    if !store.has_workspace().await? {
-        store.seed_workspace(&Catalog::demo()?).await?;
+    if !store.has_workspace().await? && store.seed_workspace(&Catalog::demo()?).await? {
         tracing::info!("seeded the demo workspace");
     }
     if store.count_users().await? > 0 {

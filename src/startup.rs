@@ -22,6 +22,18 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+/// What a `serve` process does, so web and workers can be scaled apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ServeRole {
+    /// Pages and webhooks; no background work.
+    Web,
+    /// Background jobs only; HTTP answers just `/healthz`.
+    Worker,
+    /// Both (the default).
+    #[default]
+    All,
+}
+
 pub struct Application {
     pub state: AppState,
     listener: TcpListener,
@@ -47,16 +59,21 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
-    /// Serves until Ctrl-C or SIGTERM; in-flight requests and jobs finish first.
+    /// Serves both roles until Ctrl-C or SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
+        self.run_as(ServeRole::All).await
+    }
+
+    /// Serves `role` until Ctrl-C or SIGTERM; in-flight requests and jobs finish first.
+    pub async fn run_as(self, role: ServeRole) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
-        let workers = self
-            .state
-            .settings
-            .worker
-            .enabled
-            .then(|| tokio::spawn(jobs::run_workers(self.state.clone(), stopped.clone())));
-        let router = create_router(self.state);
+        let run_workers = role != ServeRole::Web && self.state.settings.worker.enabled;
+        let workers =
+            run_workers.then(|| tokio::spawn(jobs::run_workers(self.state.clone(), stopped.clone())));
+        let router = match role {
+            ServeRole::Worker => health_router(),
+            ServeRole::Web | ServeRole::All => create_router(self.state),
+        };
         let mut http_stopped = stopped.clone();
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
             let _ = http_stopped.wait_for(|s| *s).await;
@@ -115,6 +132,10 @@ pub fn create_router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn health_router() -> Router {
+    Router::new().route("/healthz", axum::routing::get(|| async { "ok" }))
 }
 
 /// `static/` next to the crate, so the binary finds it from any working directory.

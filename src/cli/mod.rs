@@ -1,7 +1,7 @@
 //! The command line: `tuesday serve` (the default) and `tuesday migrate`.
 
 use crate::config::Settings;
-use crate::startup::Application;
+use crate::startup::{Application, ServeRole};
 use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,15 +19,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web app and run the workers (the default).
-    Serve,
+    Serve {
+        /// Run the web role, the worker role, or both.
+        #[arg(long, value_enum, env = "TUESDAY_ROLE", default_value = "all")]
+        role: ServeRole,
+    },
     /// Create or upgrade the database schema, then exit.
     Migrate,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.config)?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+    match cli.command.unwrap_or(Command::Serve { role: ServeRole::All }) {
+        Command::Serve { role } => serve(settings, role).await,
         Command::Migrate => {
             Store::open(&settings.database_url).await?;
             println!("database {} is up to date", settings.database_url);
@@ -36,7 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, role: ServeRole) -> anyhow::Result<()> {
     let whatsapp_ready = settings.whatsapp.app_secret.is_some();
     let app = Application::build(settings).await?;
     if !app.created_users.is_empty() {
@@ -50,10 +54,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         println!();
     }
-    let address = app.state.settings.address();
-    println!("Tuesday is running on http://{address}  (Ctrl-C to stop)");
+    let address = format!("{}:{}", app.state.settings.server.host, app.port());
+    println!("Tuesday is running on http://{address}  (role {role:?}, Ctrl-C to stop)");
     if !whatsapp_ready {
         println!("WhatsApp webhook is off until whatsapp.app_secret is set (see README).");
     }
-    app.run().await
+    app.run_as(role).await
 }

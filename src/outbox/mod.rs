@@ -1,5 +1,7 @@
-//! Sending approved replies, and following them to delivered and read. A send job acts only on a
-//! message still `queued`, so a job run twice sends once.
+//! Sending approved replies, and following them to delivered and read. Every outbound message is
+//! sent at most once: it is marked `sending` before the provider is called and resolved after.
+//! A job that finds it still `sending` (its worker died mid-call) never calls the provider again;
+//! the message becomes `unconfirmed` and waits for a status webhook or a person.
 
 use crate::channels::StatusUpdate;
 use crate::channels::whatsapp::SendError;
@@ -16,9 +18,22 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             "outbound message {outbound_id} does not exist"
         )));
     };
-    if out.status != "queued" {
-        return Ok(Outcome::Done);
+    match out.status.as_str() {
+        "queued" => {
+            if !store.claim_send(&out).await? {
+                return Ok(Outcome::Done);
+            }
+        }
+        "sending" => {
+            let why = "the worker stopped during the send: the provider may or may not have it";
+            let event = NewEvent::new("send_unconfirmed", format!("Not resent: {why}"))
+                .detail(json!({ "outbound_id": out.id }));
+            store.mark_unconfirmed(&out, why, event).await?;
+            return Ok(Outcome::Done);
+        }
+        _ => return Ok(Outcome::Done),
     }
+
     let result = state
         .whatsapp
         .send_text(
@@ -45,13 +60,22 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             store.mark_unsent(&out, "not_configured", &why, event).await?;
             Ok(Outcome::Done)
         }
+        Err(error) if error.outcome_unknown() => {
+            let event = NewEvent::new(
+                "send_unconfirmed",
+                format!("Not resent, outcome unknown: {error}"),
+            )
+            .detail(json!({ "outbound_id": out.id, "error": error.to_string() }));
+            store.mark_unconfirmed(&out, &error.to_string(), event).await?;
+            Ok(Outcome::Done)
+        }
         Err(error) if error.is_retryable() => {
             let event = NewEvent::new(
                 "send_attempt",
                 format!("Send attempt failed, will retry: {error}"),
             )
             .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": true }));
-            store.record_send_attempt(&out, event).await?;
+            store.requeue_send(&out, event).await?;
             Ok(Outcome::Retry(error.to_string()))
         }
         Err(error) => {

@@ -1,9 +1,9 @@
 //! Drafts: written by the pipeline, held for review or sent, approved or rejected by people.
 //! Every state change is a compare-and-set on `version`, so two reps can never both send.
 
-use super::Store;
 use super::events::{self, NewEvent};
 use super::outbound;
+use super::{Store, on_pool, on_tx};
 use crate::domain::{Millis, now_millis};
 use serde_json::json;
 
@@ -87,9 +87,9 @@ impl Store {
     /// message already had a draft, in which case nothing is written.
     pub async fn save_draft(&self, draft: &NewDraft) -> anyhow::Result<bool> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let state = if draft.auto_send { "auto_sent" } else { "held" };
-        let draft_id: Option<i64> = sqlx::query_scalar(
+        let draft_id: Option<i64> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
             "INSERT INTO drafts (message_id, conversation_id, language, intent, confidence, body, source,
                                  state, hold_reasons, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -105,28 +105,37 @@ impl Store {
         .bind(state)
         .bind(draft.hold_reasons.to_string())
         .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(conn)
+        .await)?;
         let Some(draft_id) = draft_id else {
             return Ok(false);
         };
 
-        sqlx::query("UPDATE messages SET language = $1 WHERE id = $2")
-            .bind(&draft.language)
-            .bind(draft.message_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE conversations SET language = $1 WHERE id = $2")
-            .bind(&draft.language)
-            .bind(draft.conversation_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE contacts SET language = $1, market = $2 WHERE id = $3")
-            .bind(&draft.language)
-            .bind(&draft.market)
-            .bind(draft.contact_id)
-            .execute(&mut *tx)
-            .await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE messages SET language = $1 WHERE id = $2"
+        )
+        .bind(&draft.language)
+        .bind(draft.message_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE conversations SET language = $1 WHERE id = $2"
+        )
+        .bind(&draft.language)
+        .bind(draft.conversation_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE contacts SET language = $1, market = $2 WHERE id = $3"
+        )
+        .bind(&draft.language)
+        .bind(&draft.market)
+        .bind(draft.contact_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
         events::insert_all(&mut tx, &draft.events).await?;
         if draft.auto_send {
             outbound::queue(
@@ -144,31 +153,35 @@ impl Store {
     }
 
     pub async fn draft(&self, id: i64) -> anyhow::Result<Option<DraftRow>> {
-        Ok(sqlx::query_as(select_drafts!("WHERE d.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(on_pool!(self, |pool| sqlx::query_as(select_drafts!(
+            "WHERE d.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     pub async fn draft_for_message(&self, message_id: i64) -> anyhow::Result<Option<DraftRow>> {
-        Ok(sqlx::query_as(select_drafts!("WHERE d.message_id = $1"))
-            .bind(message_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(on_pool!(self, |pool| sqlx::query_as(select_drafts!(
+            "WHERE d.message_id = $1"
+        ))
+        .bind(message_id)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     pub async fn drafts_in_conversation(&self, conversation_id: i64) -> anyhow::Result<Vec<DraftRow>> {
-        Ok(
-            sqlx::query_as(select_drafts!("WHERE d.conversation_id = $1 ORDER BY d.id"))
-                .bind(conversation_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        Ok(on_pool!(self, |pool| sqlx::query_as(select_drafts!(
+            "WHERE d.conversation_id = $1 ORDER BY d.id"
+        ))
+        .bind(conversation_id)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// Held drafts, oldest first: the review inbox.
     pub async fn held_drafts(&self, limit: i64) -> anyhow::Result<Vec<HeldDraft>> {
-        Ok(sqlx::query_as(
+        Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT d.id, d.conversation_id, d.message_id, k.name AS contact_name,
                     k.address AS contact_address, m.body AS inbound_body, d.language, d.intent,
                     d.confidence, d.hold_reasons, d.created_at
@@ -179,8 +192,8 @@ impl Store {
              WHERE d.state = 'held' ORDER BY d.created_at, d.id LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// Approves a held draft at `version`, queueing `final_body` for sending, in one transaction.
@@ -193,8 +206,8 @@ impl Store {
         event: NewEvent,
     ) -> anyhow::Result<ApproveOutcome> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
-        let claimed: Option<(i64, i64)> = sqlx::query_as(
+        let mut tx = self.begin().await?;
+        let claimed: Option<(i64, i64)> = on_tx!(&mut tx, |conn| sqlx::query_as(
             "UPDATE drafts SET state = 'approved', version = version + 1, decided_by = $1,
                                decided_at = $2, final_body = $3
              WHERE id = $4 AND version = $5 AND state = 'held'
@@ -205,8 +218,8 @@ impl Store {
         .bind(final_body)
         .bind(draft_id)
         .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(conn)
+        .await)?;
         let Some((message_id, conversation_id)) = claimed else {
             return Ok(ApproveOutcome::AlreadyDecided);
         };
@@ -225,8 +238,8 @@ impl Store {
         user_id: i64,
         reason: &str,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let claimed: Option<(i64, i64)> = sqlx::query_as(
+        let mut tx = self.begin().await?;
+        let claimed: Option<(i64, i64)> = on_tx!(&mut tx, |conn| sqlx::query_as(
             "UPDATE drafts SET state = 'rejected', version = version + 1, decided_by = $1,
                                decided_at = $2, reject_reason = $3
              WHERE id = $4 AND version = $5 AND state = 'held'
@@ -237,8 +250,8 @@ impl Store {
         .bind(reason)
         .bind(draft_id)
         .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(conn)
+        .await)?;
         let Some((message_id, conversation_id)) = claimed else {
             return Ok(false);
         };

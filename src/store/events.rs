@@ -1,8 +1,7 @@
 //! The trace: events on a message, and the dashboard's daily counts derived from them.
 
-use super::Store;
+use super::{Store, Tx, on_pool, on_tx};
 use crate::domain::{Millis, now_millis};
-use sqlx::{Sqlite, Transaction};
 
 /// An action on a message, as recorded on its trace.
 #[derive(Debug, Clone)]
@@ -63,13 +62,14 @@ pub struct DailyCount {
     pub count: i64,
 }
 
-pub(super) async fn insert(tx: &mut Transaction<'_, Sqlite>, event: &NewEvent) -> sqlx::Result<()> {
+pub(super) async fn insert(tx: &mut Tx, event: &NewEvent) -> sqlx::Result<()> {
     let at = now_millis();
     let day = chrono::DateTime::from_timestamp_millis(at)
         .unwrap_or_default()
         .format("%Y-%m-%d")
         .to_string();
-    sqlx::query(
+    let detail = event.detail.to_string();
+    on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO events (message_id, conversation_id, kind, summary, detail, user_id, day, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -77,16 +77,17 @@ pub(super) async fn insert(tx: &mut Transaction<'_, Sqlite>, event: &NewEvent) -
     .bind(event.conversation_id)
     .bind(event.kind)
     .bind(&event.summary)
-    .bind(event.detail.to_string())
+    .bind(&detail)
     .bind(event.user_id)
-    .bind(day)
+    .bind(&day)
     .bind(at)
-    .execute(&mut **tx)
-    .await?;
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub(super) async fn insert_all(tx: &mut Transaction<'_, Sqlite>, events: &[NewEvent]) -> sqlx::Result<()> {
+pub(super) async fn insert_all(tx: &mut Tx, events: &[NewEvent]) -> sqlx::Result<()> {
     for event in events {
         insert(tx, event).await?;
     }
@@ -95,7 +96,7 @@ pub(super) async fn insert_all(tx: &mut Transaction<'_, Sqlite>, events: &[NewEv
 
 impl Store {
     pub async fn record(&self, event: NewEvent) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -103,19 +104,19 @@ impl Store {
 
     /// The trace of an inbound message, oldest first.
     pub async fn trace(&self, message_id: i64) -> anyhow::Result<Vec<EventRow>> {
-        Ok(sqlx::query_as(
+        Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT e.id, e.kind, e.summary, e.detail, u.username, e.at
              FROM events e LEFT JOIN users u ON u.id = e.user_id
              WHERE e.message_id = $1 ORDER BY e.id",
         )
         .bind(message_id)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// Event counts per UTC day, language of the inbound message and kind, since `since_day`.
     pub async fn daily_counts(&self, since_day: &str) -> anyhow::Result<Vec<DailyCount>> {
-        Ok(sqlx::query_as(
+        Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT e.day AS day, COALESCE(m.language, 'unknown') AS language, e.kind AS kind,
                     COUNT(*) AS count
              FROM events e LEFT JOIN messages m ON m.id = e.message_id
@@ -124,7 +125,7 @@ impl Store {
              ORDER BY e.day DESC",
         )
         .bind(since_day)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 }

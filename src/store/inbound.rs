@@ -1,8 +1,8 @@
 //! Webhook deliveries and the messages they carry: stored raw and parsed in one transaction.
 
-use super::Store;
 use super::events::{self, NewEvent};
 use super::jobs::{self, Job};
+use super::{Backend, Store, Tx, on_pool, on_tx};
 use crate::channels::{Delivery, InboundMessage};
 use crate::domain::{Millis, now_millis};
 use serde_json::json;
@@ -53,9 +53,9 @@ impl Store {
         delivery: &Delivery,
     ) -> anyhow::Result<IngestSummary> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let note = (!delivery.ignored.is_empty()).then(|| delivery.ignored.join("; "));
-        let delivery_id: i64 = sqlx::query_scalar(
+        let delivery_id: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(
             "INSERT INTO webhook_deliveries (channel, received_at, body, parse_state, note)
              VALUES ($1, $2, $3, 'parsed', $4) RETURNING id",
         )
@@ -63,8 +63,8 @@ impl Store {
         .bind(now)
         .bind(raw_body)
         .bind(note)
-        .fetch_one(&mut *tx)
-        .await?;
+        .fetch_one(conn)
+        .await)?;
 
         let mut summary = IngestSummary {
             delivery_id,
@@ -87,7 +87,7 @@ impl Store {
 
     /// Stores a correctly signed delivery we could not understand, so an admin can look at it.
     pub async fn ingest_unparsed(&self, channel: &str, raw_body: &str, why: &str) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
             "INSERT INTO webhook_deliveries (channel, received_at, body, parse_state, note)
              VALUES ($1, $2, $3, 'unparsed', $4) RETURNING id",
         )
@@ -95,8 +95,8 @@ impl Store {
         .bind(now_millis())
         .bind(raw_body)
         .bind(why)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     pub async fn deliveries(
@@ -104,18 +104,18 @@ impl Store {
         parse_state: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Vec<DeliveryRow>> {
-        Ok(sqlx::query_as(
+        Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT id, channel, received_at, body, parse_state, note FROM webhook_deliveries
-             WHERE ($1 IS NULL OR parse_state = $1) ORDER BY id DESC LIMIT $2",
+             WHERE (CAST($1 AS TEXT) IS NULL OR parse_state = CAST($1 AS TEXT)) ORDER BY id DESC LIMIT $2",
         )
         .bind(parse_state)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     pub async fn inbound_context(&self, message_id: i64) -> anyhow::Result<Option<InboundContext>> {
-        Ok(sqlx::query_as(
+        Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT m.id AS message_id, c.id AS conversation_id, k.id AS contact_id,
                     k.address AS contact_address, k.name AS contact_name,
                     c.business_number, m.kind, m.body, m.external_id,
@@ -126,74 +126,97 @@ impl Store {
              WHERE m.id = $1 AND m.direction = 'in'",
         )
         .bind(message_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 }
+
+// Upserts that keep the latest time: SQLite's two-argument MAX is PostgreSQL's GREATEST.
+const UPSERT_CONTACT_SQLITE: &str =
+    "INSERT INTO contacts (channel, address, name, last_inbound_at, created_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (channel, address) DO UPDATE SET
+        name = COALESCE(excluded.name, contacts.name),
+        last_inbound_at = MAX(COALESCE(contacts.last_inbound_at, 0), excluded.last_inbound_at)
+    RETURNING id";
+const UPSERT_CONTACT_POSTGRES: &str =
+    "INSERT INTO contacts (channel, address, name, last_inbound_at, created_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (channel, address) DO UPDATE SET
+        name = COALESCE(excluded.name, contacts.name),
+        last_inbound_at = GREATEST(COALESCE(contacts.last_inbound_at, 0), excluded.last_inbound_at)
+    RETURNING id";
+const UPSERT_CONVERSATION_SQLITE: &str = "INSERT INTO conversations
+        (contact_id, channel, business_number, created_at, last_message_at)
+    VALUES ($1, $2, $3, $4, $4)
+    ON CONFLICT (contact_id, business_number) DO UPDATE SET
+        last_message_at = MAX(conversations.last_message_at, excluded.last_message_at)
+    RETURNING id";
+const UPSERT_CONVERSATION_POSTGRES: &str = "INSERT INTO conversations
+        (contact_id, channel, business_number, created_at, last_message_at)
+    VALUES ($1, $2, $3, $4, $4)
+    ON CONFLICT (contact_id, business_number) DO UPDATE SET
+        last_message_at = GREATEST(conversations.last_message_at, excluded.last_message_at)
+    RETURNING id";
 
 /// Inserts one inbound message with its contact, conversation, job and first trace event.
 /// Returns `None` when the provider id was already stored.
 async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut Tx,
     delivery_id: i64,
     message: &InboundMessage,
     now: Millis,
 ) -> anyhow::Result<Option<i64>> {
-    let seen: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE channel = $1 AND external_id = $2")
-            .bind(message.channel)
-            .bind(&message.external_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let seen: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM messages WHERE channel = $1 AND external_id = $2"
+    )
+    .bind(message.channel)
+    .bind(&message.external_id)
+    .fetch_optional(conn)
+    .await)?;
     if seen.is_some() {
         return Ok(None);
     }
 
-    let contact_id: i64 = sqlx::query_scalar(
-        "INSERT INTO contacts (channel, address, name, last_inbound_at, created_at)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (channel, address) DO UPDATE SET
-             name = COALESCE(excluded.name, contacts.name),
-             last_inbound_at = MAX(COALESCE(contacts.last_inbound_at, 0), excluded.last_inbound_at)
-         RETURNING id",
-    )
-    .bind(message.channel)
-    .bind(&message.from)
-    .bind(&message.profile_name)
-    .bind(message.sent_at)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
+    let (upsert_contact, upsert_conversation) = match tx.backend() {
+        Backend::Sqlite => (UPSERT_CONTACT_SQLITE, UPSERT_CONVERSATION_SQLITE),
+        Backend::Postgres => (UPSERT_CONTACT_POSTGRES, UPSERT_CONVERSATION_POSTGRES),
+    };
+    let contact_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(upsert_contact)
+        .bind(message.channel)
+        .bind(&message.from)
+        .bind(&message.profile_name)
+        .bind(message.sent_at)
+        .bind(now)
+        .fetch_one(conn)
+        .await)?;
 
-    let conversation_id: i64 = sqlx::query_scalar(
-        "INSERT INTO conversations (contact_id, channel, business_number, created_at, last_message_at)
-         VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (contact_id, business_number) DO UPDATE SET
-             last_message_at = MAX(conversations.last_message_at, excluded.last_message_at)
-         RETURNING id",
-    )
-    .bind(contact_id)
-    .bind(message.channel)
-    .bind(&message.business_number)
-    .bind(message.sent_at)
-    .fetch_one(&mut **tx)
-    .await?;
+    let conversation_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(upsert_conversation)
+        .bind(contact_id)
+        .bind(message.channel)
+        .bind(&message.business_number)
+        .bind(message.sent_at)
+        .fetch_one(conn)
+        .await)?;
 
     let reply_to: Option<i64> = match &message.reply_to_external_id {
-        Some(external) => {
-            sqlx::query_scalar("SELECT id FROM messages WHERE channel = $1 AND external_id = $2")
-                .bind(message.channel)
-                .bind(external)
-                .fetch_optional(&mut **tx)
-                .await?
-        }
+        Some(external) => on_tx!(tx, |conn| sqlx::query_scalar(
+            "SELECT id FROM messages WHERE channel = $1 AND external_id = $2"
+        )
+        .bind(message.channel)
+        .bind(external)
+        .fetch_optional(conn)
+        .await)?,
         None => None,
     };
 
-    let message_id: i64 = sqlx::query_scalar(
+    // A concurrent delivery of the same message (another instance) may insert it first: then
+    // this one waits for it and does nothing.
+    let message_id: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, direction, channel, external_id, delivery_id, reply_to,
                                kind, body, sent_at, created_at)
-         VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
     )
     .bind(conversation_id)
     .bind(message.channel)
@@ -204,8 +227,11 @@ async fn insert_message(
     .bind(&message.body)
     .bind(message.sent_at)
     .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
+    .fetch_optional(conn)
+    .await)?;
+    let Some(message_id) = message_id else {
+        return Ok(None);
+    };
 
     jobs::enqueue(tx, &Job::process_inbound(message_id), now).await?;
     events::insert(

@@ -1,10 +1,10 @@
 //! The durable job queue. A worker claims a job with a lease; a job whose lease ran out (its
-//! worker died) is claimable again. Claiming is one UPDATE, so two workers never hold one job.
+//! worker died) is claimable again. Claiming is one statement: on PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED`, so instances never wait on each other or share a job.
 
-use super::Store;
+use super::{Backend, Store, Tx, on_pool, on_tx};
 use crate::domain::{Millis, now_millis};
 pub use crate::jobs::Job;
-use sqlx::{Sqlite, Transaction};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedJob {
@@ -23,24 +23,41 @@ pub struct JobCounts {
 }
 
 /// Adds a job unless one with the same dedupe key exists. Returns whether it was added.
-pub(crate) async fn enqueue(tx: &mut Transaction<'_, Sqlite>, job: &Job, now: Millis) -> sqlx::Result<bool> {
-    let result = sqlx::query(
+pub(crate) async fn enqueue(tx: &mut Tx, job: &Job, now: Millis) -> sqlx::Result<bool> {
+    let payload = job.payload.to_string();
+    let result = on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO jobs (kind, payload, dedupe_key, state, run_at, created_at, updated_at)
          VALUES ($1, $2, $3, 'queued', $4, $4, $4)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(job.kind)
-    .bind(job.payload.to_string())
+    .bind(&payload)
     .bind(&job.dedupe_key)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(result == 1)
 }
+
+const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
+                                locked_by = $2, updated_at = $3
+    WHERE id = (SELECT id FROM jobs
+                WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
+                ORDER BY run_at, id LIMIT 1)
+    RETURNING id, kind, payload, attempts";
+
+const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
+                                locked_by = $2, updated_at = $3
+    WHERE id = (SELECT id FROM jobs
+                WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
+                ORDER BY run_at, id LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+    RETURNING id, kind, payload, attempts";
 
 impl Store {
     pub async fn enqueue(&self, job: &Job) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let added = enqueue(&mut tx, job, now_millis()).await?;
         tx.commit().await?;
         Ok(added)
@@ -49,39 +66,36 @@ impl Store {
     /// Claims the oldest runnable job for `worker` until `now + lease_ms`.
     pub async fn claim_job(&self, worker: &str, lease_ms: i64) -> anyhow::Result<Option<ClaimedJob>> {
         let now = now_millis();
-        Ok(sqlx::query_as(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
-                             locked_by = $2, updated_at = $3
-             WHERE id = (SELECT id FROM jobs
-                         WHERE (state = 'queued' AND run_at <= $3)
-                            OR (state = 'running' AND lease_until < $3)
-                         ORDER BY run_at, id LIMIT 1)
-             RETURNING id, kind, payload, attempts",
-        )
-        .bind(now + lease_ms)
-        .bind(worker)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?)
+        let sql = match self.backend() {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(now + lease_ms)
+            .bind(worker)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     /// Marks a job done, if `worker` still holds it.
     pub async fn complete_job(&self, id: i64, worker: &str) -> anyhow::Result<()> {
-        sqlx::query(
+        on_pool!(self, |pool| sqlx::query(
             "UPDATE jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = $1
              WHERE id = $2 AND locked_by = $3 AND state = 'running'",
         )
         .bind(now_millis())
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Puts a job back in the queue to run again at `run_at`.
     pub async fn retry_job(&self, id: i64, worker: &str, run_at: Millis, error: &str) -> anyhow::Result<()> {
-        sqlx::query(
+        on_pool!(self, |pool| sqlx::query(
             "UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = $1, last_error = $2,
                              updated_at = $3
              WHERE id = $4 AND locked_by = $5 AND state = 'running'",
@@ -91,13 +105,14 @@ impl Store {
         .bind(now_millis())
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn fail_job(&self, id: i64, worker: &str, error: &str) -> anyhow::Result<()> {
-        sqlx::query(
+        on_pool!(self, |pool| sqlx::query(
             "UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = $1, updated_at = $2
              WHERE id = $3 AND locked_by = $4 AND state = 'running'",
         )
@@ -105,15 +120,33 @@ impl Store {
         .bind(now_millis())
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Gives a job back to the queue at once, as a worker does when it shuts down mid-job.
+    pub async fn release_job(&self, id: i64, worker: &str) -> anyhow::Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_until = NULL, attempts = attempts - 1, updated_at = $1
+             WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn job_counts(&self) -> anyhow::Result<JobCounts> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT state, COUNT(*) FROM jobs GROUP BY state"
+        )
+        .fetch_all(pool)
+        .await)?;
         let mut counts = JobCounts::default();
         for (state, n) in rows {
             match state.as_str() {
@@ -124,15 +157,5 @@ impl Store {
             }
         }
         Ok(counts)
-    }
-
-    /// Jobs of one kind, oldest first, as (kind, state, attempts): for tests and the admin page.
-    pub async fn jobs_of_kind(&self, kind: &str) -> anyhow::Result<Vec<(String, String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT kind, state, attempts FROM jobs WHERE kind = $1 ORDER BY id")
-                .bind(kind)
-                .fetch_all(&self.pool)
-                .await?,
-        )
     }
 }

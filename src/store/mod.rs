@@ -1,6 +1,7 @@
-//! All database access. One facade, [`Store`], over small query modules. Times are epoch
-//! milliseconds and money is a decimal string, so the same schema fits SQLite and PostgreSQL;
-//! queries that must differ between the two will sit side by side in these modules.
+//! All database access. One facade, [`Store`], with two backends: SQLite (the embedded default)
+//! and PostgreSQL (to scale out). Each query is written once where the SQL is the same on both,
+//! and side by side where it differs. Times are epoch milliseconds and money is a decimal string,
+//! so both schemas (`migrations/sqlite`, `migrations/postgres`) hold the same values.
 
 mod catalog;
 mod conversations;
@@ -20,47 +21,187 @@ pub use outbound::OutboundRow;
 pub use users::{SessionUser, UserRow};
 
 use anyhow::Context;
-use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Db,
 }
 
+#[derive(Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on either backend.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the store's pool, whichever backend it is. The body is
+/// compiled once per backend, so each gets its own native types.
+macro_rules! on_pool {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite($conn) => $body,
+            $crate::store::Db::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, on_tx};
+
 impl Store {
-    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// Opens the database at `url` (`sqlite://FILE`, created if missing, or `postgres://…`)
+    /// and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("while reading database_url {url:?}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a webhook is acknowledged only once its transaction is on disk.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("while opening the database {url:?}"))?;
-        let store = Store { pool };
+        let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
     }
 
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .context("while running database migrations")
+    /// Opens the database without touching its schema.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .with_context(|| format!("while reading database_url {}", redact(url)))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .with_context(|| format!("while connecting to PostgreSQL at {}", redact(url)))?;
+            Db::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("while reading database_url {url:?}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a webhook is acknowledged only once its transaction is on disk.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("while opening the database {url:?}"))?;
+            Db::Sqlite(pool)
+        };
+        Ok(Store { db })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .context("while running database migrations")
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match &self.db {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Runs a query returning one integer: for tests and operational checks only, never with
+    /// text that came from outside.
+    #[doc(hidden)]
+    pub async fn scalar_i64(&self, sql: &str) -> anyhow::Result<i64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)?)
+    }
+
+    /// Runs a query returning one text value: for tests and operational checks only.
+    #[doc(hidden)]
+    pub async fn scalar_text(&self, sql: &str) -> anyhow::Result<String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)?)
+    }
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// A database URL with its password hidden, for error messages.
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((credentials, rest)) => match credentials.rsplit_once(':') {
+            Some((user, _)) if user.contains("//") && user.matches(':').count() == 1 => {
+                format!("{user}:***@{rest}")
+            }
+            _ => format!("{credentials}@{rest}"),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(
+            super::redact("postgres://app:s3cret@db:5432/t"),
+            "postgres://app:***@db:5432/t"
+        );
+        assert_eq!(super::redact("postgres://app@db/t"), "postgres://app@db/t");
+        assert_eq!(super::redact("sqlite://tuesday.db"), "sqlite://tuesday.db");
     }
 }

@@ -1,12 +1,11 @@
 //! The outbox: outbound messages from queued to sent, delivered and read.
 
-use super::Store;
 use super::events::{self, NewEvent};
 use super::jobs::{self, Job};
+use super::{Store, Tx, on_pool, on_tx};
 use crate::channels::{DeliveryStatus, StatusUpdate};
 use crate::domain::Millis;
 use serde_json::json;
-use sqlx::{Sqlite, Transaction};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboundRow {
@@ -25,14 +24,14 @@ pub struct OutboundRow {
 
 /// Queues a reply to `inbound_id` and its send job. Returns the outbound message id.
 pub(super) async fn queue(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     draft_id: i64,
     inbound_id: i64,
     conversation_id: i64,
     body: &str,
     now: Millis,
 ) -> anyhow::Result<i64> {
-    let outbound_id: i64 = sqlx::query_scalar(
+    let outbound_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, direction, channel, reply_to, kind, body, sent_at,
                                status, status_rank, created_at)
          SELECT id, 'out', channel, $1, 'text', $2, $3, 'queued', 0, $3 FROM conversations WHERE id = $4
@@ -42,13 +41,16 @@ pub(super) async fn queue(
     .bind(body)
     .bind(now)
     .bind(conversation_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE drafts SET outbound_id = $1 WHERE id = $2")
-        .bind(outbound_id)
-        .bind(draft_id)
-        .execute(&mut **tx)
-        .await?;
+    .fetch_one(conn)
+    .await)?;
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE drafts SET outbound_id = $1 WHERE id = $2"
+    )
+    .bind(outbound_id)
+    .bind(draft_id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
     jobs::enqueue(tx, &Job::send(outbound_id), now).await?;
     events::insert(
         tx,
@@ -62,7 +64,7 @@ pub(super) async fn queue(
 
 impl Store {
     pub async fn outbound(&self, id: i64) -> anyhow::Result<Option<OutboundRow>> {
-        Ok(sqlx::query_as(
+        Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT m.id, m.conversation_id, m.reply_to, m.channel, k.address AS to_address,
                     c.business_number, m.body, m.status, m.external_id,
                     i.external_id AS inbound_external_id
@@ -73,8 +75,8 @@ impl Store {
              WHERE m.id = $1 AND m.direction = 'out'",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// Moves a queued message to `sent` with the provider's id. Returns `false` if it was not
@@ -109,20 +111,20 @@ impl Store {
         event: NewEvent,
     ) -> anyhow::Result<bool> {
         let rank = DeliveryStatus::parse(status).map_or(DeliveryStatus::Failed.rank(), DeliveryStatus::rank);
-        let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, |conn| sqlx::query(
             "UPDATE messages SET status = $1, status_rank = $2, external_id = COALESCE($3, external_id),
                                  last_error = $4
-             WHERE id = $5 AND status = 'queued'",
+             WHERE id = $5 AND status IN ('queued', 'sending', 'unconfirmed')",
         )
         .bind(status)
         .bind(rank)
         .bind(external_id)
         .bind(error)
         .bind(out.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?
             == 1;
         if changed {
             events::insert(&mut tx, &event.on(out.reply_to, out.conversation_id)).await?;
@@ -131,37 +133,90 @@ impl Store {
         Ok(changed)
     }
 
-    /// Records a send attempt that will be retried.
-    pub async fn record_send_attempt(&self, out: &OutboundRow, event: NewEvent) -> anyhow::Result<()> {
-        self.record(event.on(out.reply_to, out.conversation_id)).await
+    /// Marks a queued message as being sent, before the provider is called. Returns `false` if
+    /// it was not queued (another worker has it, or it is done).
+    pub async fn claim_send(&self, out: &OutboundRow) -> anyhow::Result<bool> {
+        let claimed = on_pool!(self, |pool| sqlx::query(
+            "UPDATE messages SET status = 'sending' WHERE id = $1 AND status = 'queued'"
+        )
+        .bind(out.id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(claimed == 1)
+    }
+
+    /// Puts a message whose send certainly failed back in the queue, recording the attempt.
+    pub async fn requeue_send(&self, out: &OutboundRow, event: NewEvent) -> anyhow::Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE messages SET status = 'queued', last_error = $1 WHERE id = $2 AND status = 'sending'"
+        )
+        .bind(&event.summary)
+        .bind(out.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        events::insert(&mut tx, &event.on(out.reply_to, out.conversation_id)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A send whose outcome is unknown (the worker died mid-call, or the provider never
+    /// answered) is never resent blindly: it waits for a status webhook or a person.
+    pub async fn mark_unconfirmed(
+        &self,
+        out: &OutboundRow,
+        why: &str,
+        event: NewEvent,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE messages SET status = 'unconfirmed', last_error = $1 WHERE id = $2 AND status = 'sending'"
+        )
+        .bind(why)
+        .bind(out.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if changed == 1 {
+            events::insert(&mut tx, &event.on(out.reply_to, out.conversation_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     /// Applies a provider status report. A status only ever moves forward; a report that would
     /// move it back is recorded on the trace and otherwise ignored. Returns `None` when no
     /// outbound message has that provider id (yet).
     pub async fn apply_status(&self, update: &StatusUpdate) -> anyhow::Result<Option<bool>> {
-        let mut tx = self.pool.begin().await?;
-        let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+        let mut tx = self.begin().await?;
+        let row: Option<(i64, i64, i64, i64)> = on_tx!(&mut tx, |conn| sqlx::query_as(
             "SELECT id, reply_to, conversation_id, status_rank FROM messages
              WHERE channel = $1 AND external_id = $2 AND direction = 'out'",
         )
         .bind(&update.channel)
         .bind(&update.external_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(conn)
+        .await)?;
         let Some((id, inbound_id, conversation_id, old_rank)) = row else {
             return Ok(None);
         };
         let new_rank = update.status.rank();
         let advanced = new_rank > old_rank;
         if advanced {
-            sqlx::query("UPDATE messages SET status = $1, status_rank = $2, last_error = COALESCE($3, last_error) WHERE id = $4")
+            on_tx!(&mut tx, |conn| {
+                sqlx::query("UPDATE messages SET status = $1, status_rank = $2, last_error = COALESCE($3, last_error) WHERE id = $4")
                 .bind(update.status.as_str())
                 .bind(new_rank)
                 .bind(&update.error)
                 .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                .execute(conn)
+                .await
+            .map(|r| r.rows_affected())
+            })?;
         }
         for (kind, summary) in status_events(old_rank, update.status, advanced) {
             let event = NewEvent::new(kind, summary)
@@ -180,11 +235,11 @@ impl Store {
     }
 
     pub async fn outbound_count(&self) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE direction = 'out'")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'out'"
         )
+        .fetch_one(pool)
+        .await)?)
     }
 }
 

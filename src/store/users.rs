@@ -1,6 +1,6 @@
 //! Users and their login sessions. Session tokens are stored only as SHA-256 hashes.
 
-use super::Store;
+use super::{Store, on_pool};
 use crate::domain::{Millis, Role, now_millis};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,31 +22,39 @@ pub struct SessionUser {
 
 impl Store {
     pub async fn count_users(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users"
+        )
+        .fetch_one(pool)
+        .await)?)
     }
 
-    pub async fn create_user(&self, username: &str, role: Role, password_hash: &str) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar(
+    /// Creates a user; `None` if the name is taken (another instance may have just seeded it).
+    pub async fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> anyhow::Result<Option<i64>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
             "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
-             RETURNING id",
+             ON CONFLICT (username) DO NOTHING RETURNING id",
         )
         .bind(username)
         .bind(role.as_str())
         .bind(password_hash)
         .bind(now_millis())
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<UserRow>> {
-        Ok(
-            sqlx::query_as("SELECT id, username, role, password_hash FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?,
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, username, role, password_hash FROM users WHERE username = $1"
         )
+        .bind(username)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     pub async fn create_session(
@@ -56,7 +64,7 @@ impl Store {
         csrf_token: &str,
         expires_at: Millis,
     ) -> anyhow::Result<()> {
-        sqlx::query(
+        on_pool!(self, |pool| sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -65,21 +73,22 @@ impl Store {
         .bind(csrf_token)
         .bind(now_millis())
         .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn session_user(&self, token_hash: &str) -> anyhow::Result<Option<SessionUser>> {
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+        let row: Option<(i64, String, String, String)> = on_pool!(self, |pool| sqlx::query_as(
             "SELECT u.id, u.username, u.role, s.csrf_token
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
         .bind(token_hash)
         .bind(now_millis())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         row.map(|(id, username, role, csrf_token)| {
             Ok(SessionUser {
                 id,
@@ -92,10 +101,13 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE token_hash = $1"
+        )
+        .bind(token_hash)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by several test binaries, each using a part
 //! Spawns Tuesday on a random port with its own temporary SQLite file, next to a local stand-in
 //! for Meta's Graph API that speaks its wire format, errors included.
 
@@ -31,7 +32,12 @@ pub struct GraphRequest {
 #[derive(Debug, Clone)]
 pub enum GraphReply {
     Accept,
-    Error { status: u16, code: i64 },
+    /// Accept, but only after this many milliseconds.
+    Slow(u64),
+    Error {
+        status: u16,
+        code: i64,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -87,8 +93,11 @@ async fn graph_send(
             replies.remove(0)
         }
     };
+    if let GraphReply::Slow(ms) = next {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     match next {
-        GraphReply::Accept => (
+        GraphReply::Accept | GraphReply::Slow(_) => (
             StatusCode::OK,
             Json(json!({
                 "messaging_product": "whatsapp",
@@ -106,7 +115,7 @@ async fn graph_send(
     }
 }
 
-async fn spawn_graph() -> (String, GraphStandIn) {
+pub async fn spawn_graph() -> (String, GraphStandIn) {
     let graph = GraphStandIn::default();
     let router = Router::new()
         .route("/{version}/{number}/messages", post(graph_send))
@@ -127,10 +136,47 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// Settings for a test: temporary database, port 0, workers off (tests drain the queue).
-pub fn test_settings(dir: &std::path::Path, graph_base: &str) -> Settings {
+/// The server that `TUESDAY_TEST_POSTGRES` names (for example `postgres://postgres@127.0.0.1:5432`)
+/// runs the suite on PostgreSQL; without it, on SQLite.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TUESDAY_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A fresh, empty database for one test: a file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    let Some(server) = postgres_server() else {
+        return format!("sqlite://{}", dir.join("tuesday.db").display());
+    };
+    use sqlx::Connection;
+    let name = format!("tuesday_test_{}_{:x}", std::process::id(), rand_suffix());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect to the PostgreSQL test server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    format!("{server}/{name}")
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.finish()
+}
+
+/// Settings for a test: its own database, port 0, workers off (tests drain the queue).
+pub async fn test_settings(dir: &std::path::Path, graph_base: &str) -> Settings {
     let mut settings = Settings {
-        database_url: format!("sqlite://{}", dir.join("tuesday.db").display()),
+        database_url: fresh_database_url(dir).await,
         ..Settings::default()
     };
     settings.server.port = 0;
@@ -158,7 +204,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (graph_base, graph) = spawn_graph().await;
-    let mut settings = test_settings(dir.path(), &graph_base);
+    let mut settings = test_settings(dir.path(), &graph_base).await;
     configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -231,10 +277,19 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(self.state.store.pool())
+        self.state
+            .store
+            .scalar_i64(sql)
             .await
-            .expect("count query")
+            .unwrap_or_else(|e| panic!("{sql}: {e:#}"))
+    }
+
+    pub async fn text(&self, sql: &str) -> String {
+        self.state
+            .store
+            .scalar_text(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:#}"))
     }
 
     /// Signs in `username` on `client` and returns nothing; panics if it fails.

@@ -261,3 +261,76 @@ async fn expired_leases_are_claimed_again() {
         "the dead worker cannot complete it"
     );
 }
+
+/// A worker that died between marking a reply `sending` and recording the provider's answer:
+/// the job runs again, and the reply is held as unconfirmed instead of being sent a second time.
+#[tokio::test]
+async fn a_send_interrupted_mid_call_is_never_resent_blindly() {
+    let app = spawn_app().await;
+    app.post_webhook(&text_delivery("wamid.C1", "16505551234", "Sam", "hello!"))
+        .await;
+    let store = &app.state.store;
+    // Process the inbound message only: the send job stays queued.
+    let job = store
+        .claim_job("pipeline", 60_000)
+        .await
+        .expect("claim")
+        .expect("process job");
+    assert_eq!(job.kind, "process_inbound");
+    tuesday::pipeline::process_inbound(&app.state, app.count("SELECT id FROM messages").await)
+        .await
+        .expect("pipeline");
+    store.complete_job(job.id, "pipeline").await.expect("complete");
+
+    let send = store
+        .claim_job("dying-worker", 300)
+        .await
+        .expect("claim")
+        .expect("send job");
+    assert_eq!(send.kind, "send");
+    let outbound_id = app.count("SELECT id FROM messages WHERE direction = 'out'").await;
+    let out = store
+        .outbound(outbound_id)
+        .await
+        .expect("load")
+        .expect("outbound");
+    assert!(store.claim_send(&out).await.expect("mark sending"));
+    // The worker dies here, before (or after) calling the provider. Its lease runs out.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    app.drain().await;
+
+    assert!(app.graph.requests().is_empty(), "the reply was not sent again");
+    assert_eq!(
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        "unconfirmed"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE kind = 'send_unconfirmed'")
+            .await,
+        1
+    );
+    let rep = client();
+    app.log_in(&rep, "rep").await;
+    let (_, inbox) = app.get_page(&rep, "/inbox").await;
+    assert!(inbox.contains("unconfirmed"), "a person sees it: {inbox}");
+}
+
+/// A provider that takes the message but answers too late: the outcome is unknown, so the reply
+/// is held, not retried.
+#[tokio::test]
+async fn a_send_without_an_answer_is_held_not_retried() {
+    let app = spawn_app_with(|s| s.whatsapp.timeout_ms = 200).await;
+    app.graph.reply_with(vec![GraphReply::Slow(1_000)]);
+    app.post_webhook(&text_delivery("wamid.T1", "16505551234", "Sam", "hello!"))
+        .await;
+    app.drain().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    app.drain().await;
+    assert_eq!(app.graph.requests().len(), 1);
+    assert_eq!(
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        "unconfirmed"
+    );
+}

@@ -130,10 +130,7 @@ async fn media_and_unknown_types_are_stored_not_crashed_on() {
     let body = payload.to_string();
     assert_eq!(app.post_webhook(&body).await.status(), 200);
     app.drain().await;
-    let intent: String = sqlx::query_scalar("SELECT intent FROM drafts")
-        .fetch_one(app.state.store.pool())
-        .await
-        .expect("draft");
+    let intent = app.text("SELECT intent FROM drafts").await;
     assert_eq!(intent, "other");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM drafts WHERE state = 'held'")
@@ -158,10 +155,9 @@ async fn statuses_only_move_forward() {
         app.post_webhook(&status_delivery("wamid.OUT1", status)).await;
     }
     app.drain().await;
-    let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")
-        .fetch_one(app.state.store.pool())
-        .await
-        .expect("status");
+    let status = app
+        .text("SELECT status FROM messages WHERE direction = 'out'")
+        .await;
     assert_eq!(status, "read");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM events WHERE kind = 'delivered'")

@@ -57,10 +57,9 @@ async fn a_message_travels_from_webhook_to_delivered() {
             .contains("Lamentamos muito")
     );
 
-    let provider_id: String = sqlx::query_scalar("SELECT external_id FROM messages WHERE direction = 'out'")
-        .fetch_one(app.state.store.pool())
-        .await
-        .expect("outbound message");
+    let provider_id = app
+        .text("SELECT external_id FROM messages WHERE direction = 'out'")
+        .await;
     assert_eq!(provider_id, "wamid.OUT1");
 
     assert_eq!(
@@ -70,10 +69,9 @@ async fn a_message_travels_from_webhook_to_delivered() {
         200
     );
     app.drain().await;
-    let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")
-        .fetch_one(app.state.store.pool())
-        .await
-        .expect("status");
+    let status = app
+        .text("SELECT status FROM messages WHERE direction = 'out'")
+        .await;
     assert_eq!(status, "delivered");
 
     let inbound_id = app.count("SELECT id FROM messages WHERE direction = 'in'").await;
@@ -150,10 +148,9 @@ async fn sends_without_credentials_are_visible_not_dropped() {
         .await;
     app.drain().await;
     assert!(app.graph.requests().is_empty());
-    let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")
-        .fetch_one(app.state.store.pool())
-        .await
-        .expect("an outbound message exists");
+    let status = app
+        .text("SELECT status FROM messages WHERE direction = 'out'")
+        .await;
     assert_eq!(status, "not_configured");
     let rep = client();
     app.log_in(&rep, "rep").await;

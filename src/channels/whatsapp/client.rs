@@ -31,18 +31,28 @@ pub enum SendError {
         message: String,
         retryable: bool,
     },
-    /// The request never got an answer: timeout, refused connection, bad response body.
+    /// The request never reached the provider (refused connection, DNS): safe to send again.
     #[error("could not reach the Graph API: {0}")]
-    Transport(String),
+    Unreachable(String),
+    /// The request may have reached the provider but no usable answer came back (timeout, cut
+    /// connection, unreadable body): the message may or may not have been sent.
+    #[error("no usable answer from the Graph API: {0}")]
+    NoAnswer(String),
 }
 
 impl SendError {
-    /// Whether sending again later may succeed.
+    /// Whether the provider may have accepted the message although we got no id for it.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, SendError::NoAnswer(_))
+    }
+
+    /// Whether sending again later may succeed, without risk of sending twice.
     pub fn is_retryable(&self) -> bool {
         match self {
             SendError::NotConfigured | SendError::TooLong => false,
             SendError::Rejected { retryable, .. } => *retryable,
-            SendError::Transport(_) => true,
+            SendError::Unreachable(_) => true,
+            SendError::NoAnswer(_) => false,
         }
     }
 }
@@ -119,21 +129,28 @@ impl WhatsAppClient {
             .json(&payload)
             .send()
             .await
-            .map_err(|e| SendError::Transport(e.without_url().to_string()))?;
+            .map_err(|e| {
+                let e = e.without_url();
+                if e.is_connect() {
+                    SendError::Unreachable(e.to_string())
+                } else {
+                    SendError::NoAnswer(e.to_string())
+                }
+            })?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| SendError::Transport(e.to_string()))?;
+            .map_err(|e| SendError::NoAnswer(e.to_string()))?;
         if status.is_success() {
             let sent: SendResponse = serde_json::from_slice(&bytes)
-                .map_err(|e| SendError::Transport(format!("unexpected success body: {e}")))?;
+                .map_err(|e| SendError::NoAnswer(format!("unexpected success body: {e}")))?;
             return sent
                 .messages
                 .into_iter()
                 .next()
                 .map(|m| m.id)
-                .ok_or_else(|| SendError::Transport("success without a message id".to_owned()));
+                .ok_or_else(|| SendError::NoAnswer("success without a message id".to_owned()));
         }
         Err(rejection(status.as_u16(), &bytes))
     }
