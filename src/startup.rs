@@ -97,11 +97,13 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let created = seed::seed_if_empty(&store, &settings.users).await?;
     let catalog: Catalog = store.load_catalog().await?;
     let classifier = tokio::task::spawn_blocking(Classifier::demo).await??;
+    let policy = crate::guardrails::Policy::demo(&catalog)?;
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
         settings: Arc::new(settings),
         store,
         catalog: Arc::new(catalog),
+        policy: Arc::new(policy),
         classifier: Arc::new(classifier),
         replies: Arc::new(Replies::demo()?),
         jobs_ready: Arc::new(Notify::new()),

@@ -3,6 +3,7 @@
 use crate::catalog::Catalog;
 use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
+use crate::guardrails::Policy;
 use crate::pipeline::classify::Classifier;
 use crate::pipeline::draft::Replies;
 use crate::store::Store;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub catalog: Arc<Catalog>,
+    /// The guardrail policy, validated against the catalog at start-up.
+    pub policy: Arc<Policy>,
     pub classifier: Arc<Classifier>,
     pub replies: Arc<Replies>,
     pub whatsapp: WhatsAppClient,

@@ -1,4 +1,8 @@
-//! The command line: `tuesday serve` (the default) and `tuesday migrate`.
+//! The command line: `tuesday serve` (the default), `tuesday migrate`, and the offline
+//! guardrail tools `tuesday guard` and `tuesday guard-report`.
+
+mod guard;
+mod guard_report;
 
 use crate::config::Settings;
 use crate::startup::{Application, ServeRole};
@@ -26,6 +30,10 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Check one draft against every guardrail and print the findings as JSON.
+    Guard(guard::GuardArgs),
+    /// Precision and recall of the guardrails over the labelled corpus.
+    GuardReport(guard_report::ReportArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -37,6 +45,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} is up to date", settings.database_url);
             Ok(())
         }
+        Command::Guard(args) => guard::run(args),
+        Command::GuardReport(args) => guard_report::run(args),
     }
 }
 

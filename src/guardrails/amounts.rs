@@ -1,8 +1,9 @@
 //! Finds money amounts in text the way es, pt and en customers write them: `US$ 1,200`,
 //! `R$ 1.200,00`, `12x de R$ 99,90`, `1.200 €`, `1 200 €`, `€1.200`, `$2,500 MXN`, `USD 300`.
 //! A separator followed by exactly three digits groups thousands, so Spanish `1.200 €` is
-//! twelve hundred euros, never 1.2.
+//! twelve hundred euros, never 1.2. Amounts in words and shorthand come from `words.rs`.
 
+use super::words::find_word_amounts;
 use crate::domain::{Currency, Money};
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -16,34 +17,48 @@ pub struct FoundAmount {
 }
 
 const NUMBER: &str = r"\d{1,3}(?:[.,\u{a0}\u{202f} ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?";
+/// "1,2 mil", "1.5k": the number is in thousands.
+const THOUSANDS: &str = r"(?:\s?(?:mil|k|thousand)\b)?";
 const CODE: &str = r"USD|EUR|BRL|MXN";
 
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = format!(
-        r"(?i)(?P<pre>US\$|U\$S|R\$|MX\$|\$|€|\b(?:{CODE})\b)\s?(?P<n1>{NUMBER})(?:\s?(?P<post1>\b(?:{CODE})\b))?|\b(?P<n2>{NUMBER})\s?(?P<post2>€|(?:{CODE}|euros?|reais|real|d[oó]lares|dollars?|pesos)\b)"
+        r"(?i)(?P<pre>US\$|U\$S|R\$|MX\$|\$|€|\b(?:{CODE})\b)\s?(?P<n1>{NUMBER})(?P<k1>{THOUSANDS})(?:\s?(?P<post1>\b(?:{CODE})\b))?|\b(?P<n2>{NUMBER})(?P<k2>{THOUSANDS})\s?(?P<post2>€|(?:{CODE}|euros?|reais|real|d[oó]lares|dollars?|pesos)\b)"
     );
     Regex::new(&pattern).expect("the amount pattern is valid")
 });
 
-/// Every amount in `text`. A bare `$` means `default_currency`, the contact's market currency.
+/// Every amount in `text`, in the order written. A bare `$`, or a bare number right after a
+/// price word ("cuesta 999"), means `default_currency`, the contact's market currency.
 pub fn find_amounts(text: &str, default_currency: Currency) -> Vec<FoundAmount> {
-    AMOUNT
+    let mut found: Vec<FoundAmount> = AMOUNT
         .captures_iter(text)
         .filter_map(|caps| {
             let whole = caps.get(0)?;
-            let (number, unit) = match (caps.name("n1"), caps.name("n2")) {
-                (Some(n), _) => (n.as_str(), caps.name("post1").or(caps.name("pre"))?.as_str()),
-                (None, Some(n)) => (n.as_str(), caps.name("post2")?.as_str()),
+            let (number, thousands, unit) = match (caps.name("n1"), caps.name("n2")) {
+                (Some(n), _) => (
+                    n.as_str(),
+                    caps.name("k1"),
+                    caps.name("post1").or(caps.name("pre"))?.as_str(),
+                ),
+                (None, Some(n)) => (n.as_str(), caps.name("k2"), caps.name("post2")?.as_str()),
                 _ => return None,
             };
             let currency = currency_of(unit).unwrap_or(default_currency);
-            let amount = parse_number(number)?;
+            let mut amount = parse_number(number)?;
+            if thousands.is_some_and(|k| !k.as_str().is_empty()) {
+                amount *= Decimal::ONE_THOUSAND;
+            }
             Some(FoundAmount {
                 money: Money::new(amount, currency),
                 span: (whole.start(), whole.end()),
             })
         })
-        .collect()
+        .collect();
+    let taken: Vec<(usize, usize)> = found.iter().map(|f| f.span).collect();
+    found.extend(find_word_amounts(text, default_currency, &taken));
+    found.sort_by_key(|f| f.span);
+    found
 }
 
 fn currency_of(unit: &str) -> Option<Currency> {
@@ -58,7 +73,7 @@ fn currency_of(unit: &str) -> Option<Currency> {
 }
 
 /// Reads `1.200`, `1,200.00`, `1.200,00`, `1 200` and `99,90`.
-fn parse_number(raw: &str) -> Option<Decimal> {
+pub(super) fn parse_number(raw: &str) -> Option<Decimal> {
     let digits_after_last_mark = raw.rfind(['.', ',']).map(|i| raw.len() - i - 1);
     let mut normalised = String::with_capacity(raw.len());
     let decimal_at = match digits_after_last_mark {
@@ -106,6 +121,13 @@ mod tests {
             ("son 300 dólares", Eur, &["300 USD"]),
             ("são 1200 reais", Usd, &["1200 BRL"]),
             ("R$ 5.988 ou 12x de R$ 499", Brl, &["5988 BRL", "499 BRL"]),
+            ("R$ 1,2 mil", Usd, &["1200 BRL"]),
+            ("1,2 mil reais", Usd, &["1200 BRL"]),
+            ("$1.5k", Usd, &["1500 USD"]),
+            ("US$1.5K", Brl, &["1500 USD"]),
+            ("trescientos dólares", Eur, &["300 USD"]),
+            ("mil e duzentos reais", Usd, &["1200 BRL"]),
+            ("cuesta 1.100 € o mil cien euros", Eur, &["1100 EUR", "1100 EUR"]),
         ];
         for (text, default, want) in cases {
             assert_eq!(amounts(text, *default), *want, "{text}");

@@ -1,7 +1,15 @@
 //! No invented prices: every amount in a draft must be a catalog price, instalment or plan
-//! total, in that currency, of a course named in the draft or the customer's messages.
+//! total, in that currency, of a course named in the draft or the customer's messages. While
+//! a promotion runs, the course's prices after a whole-percent discount up to its maximum
+//! count too; a saving next to "descuento" is the discounts rule's to judge.
 
-use super::{Context, Finding, Verdict, find_amounts};
+use super::discounts::{self, Offer};
+use super::{Context, Finding, find_amounts};
+use crate::catalog::Course;
+use crate::domain::{Currency, Money};
+use rust_decimal::Decimal;
+
+const RULE: &str = "prices";
 
 pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
     let mut named = context.catalog.find_courses(draft);
@@ -10,61 +18,86 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
             named.push(course);
         }
     }
+    let savings: Vec<(usize, usize)> = discounts::offers(draft, context)
+        .into_iter()
+        .filter(|(offer, _)| matches!(offer, Offer::AmountOff(_)))
+        .map(|(_, span)| span)
+        .collect();
     let amounts = find_amounts(draft, context.currency);
     let mut findings = Vec::new();
-    for found in &amounts {
+    for found in amounts.iter().filter(|a| !savings.contains(&a.span)) {
         let allowed = named
             .iter()
-            .any(|c| c.quotable_amounts(found.money.currency).contains(&found.money));
+            .any(|c| quotable(c, found.money.currency, context).contains(&found.money));
         if !allowed {
-            findings.push(Finding {
-                rule: "prices",
-                verdict: Verdict::Block,
-                reason: "price_not_in_catalog",
-                message: format!(
-                    "{} is not a catalog price of {}",
-                    found.money,
-                    if named.is_empty() {
-                        "any course named in the conversation".to_owned()
-                    } else {
-                        named
-                            .iter()
-                            .map(|c| c.code.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                ),
-                span: Some(found.span),
-            });
+            findings.push(
+                Finding::block(
+                    RULE,
+                    "price_not_in_catalog",
+                    format!(
+                        "{} is not a catalog price of {}",
+                        found.money,
+                        if named.is_empty() {
+                            "any course named in the conversation".to_owned()
+                        } else {
+                            named
+                                .iter()
+                                .map(|c| c.code.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ),
+                )
+                .at(found.span),
+            );
         }
     }
     if findings.is_empty() {
-        findings.push(Finding {
-            rule: "prices",
-            verdict: Verdict::Pass,
-            reason: "prices_match_catalog",
-            message: format!("{} amount(s), all in the catalog", amounts.len()),
-            span: None,
-        });
+        findings.push(Finding::pass(
+            RULE,
+            "prices_match_catalog",
+            format!("{} amount(s), all in the catalog", amounts.len()),
+        ));
     }
     findings
+}
+
+/// The catalog amounts of a course, plus its promotional prices while a promotion runs.
+fn quotable(course: &Course, currency: Currency, context: &Context<'_>) -> Vec<Money> {
+    let mut amounts = course.quotable_amounts(currency);
+    let Some(max) = discounts::max_percent(context, course) else {
+        return amounts;
+    };
+    let regular = amounts.clone();
+    let mut percent = Decimal::ONE;
+    while percent <= max {
+        let factor = (Decimal::ONE_HUNDRED - percent) / Decimal::ONE_HUNDRED;
+        amounts.extend(
+            regular
+                .iter()
+                .map(|m| Money::new((m.amount * factor).round_dp(2), currency)),
+        );
+        percent += Decimal::ONE;
+    }
+    amounts
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::domain::Currency;
+    use crate::domain::Language;
+    use crate::guardrails::{Verdict, testing};
 
     fn verdicts(draft: &str, thread: &str, currency: Currency) -> Vec<(Verdict, &'static str)> {
-        let catalog = Catalog::demo().expect("catalog");
-        let context = Context {
-            catalog: &catalog,
-            currency,
-            thread,
-            confidence: 0.9,
-            confidence_threshold: 0.6,
+        let market = match currency {
+            Currency::Eur => "ES",
+            Currency::Brl => "BR",
+            Currency::Mxn => "MX",
+            Currency::Usd => "US",
         };
+        // Mid-December: no promotion runs.
+        let mut context = testing::context(market, Language::Es).with_thread(thread);
+        context.now = "2026-12-15T15:00:00Z".parse().expect("instant");
         check(draft, &context)
             .into_iter()
             .map(|f| (f.verdict, f.reason))
@@ -128,6 +161,42 @@ mod tests {
                 Currency::Usd
             ),
             block
+        );
+    }
+
+    #[test]
+    fn amounts_in_words_and_shorthand_are_checked_too() {
+        let pass = vec![(Verdict::Pass, "prices_match_catalog")];
+        let block = vec![(Verdict::Block, "price_not_in_catalog")];
+        let cases = [
+            ("Análisis de Datos cuesta mil cien euros.", Currency::Eur, &pass),
+            ("Análise de Dados: 12x de 499 no cartão.", Currency::Brl, &pass),
+            ("Data Analytics is 1.2k dollars.", Currency::Usd, &pass),
+            (
+                "Python do zero custa mil e quinhentos reais.",
+                Currency::Brl,
+                &block,
+            ),
+            ("Análisis de Datos cuesta 1.200 €.", Currency::Eur, &block),
+            ("Python desde cero cuesta 299", Currency::Eur, &block),
+            ("Data Analytics is twelve hundred bucks.", Currency::Usd, &pass),
+        ];
+        for (draft, currency, want) in cases {
+            assert_eq!(verdicts(draft, "", currency), *want, "{draft}");
+        }
+    }
+
+    #[test]
+    fn promotional_prices_pass_only_while_the_promotion_runs() {
+        let during = testing::context("ES", Language::Es);
+        let draft = "Análisis de Datos: 935 € hasta el domingo (15% de descuento).";
+        let problems = testing::problems(&check(draft, &during));
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut after = testing::context("ES", Language::Es);
+        after.now = "2027-02-01T12:00:00Z".parse().expect("instant");
+        assert_eq!(
+            testing::problems(&check(draft, &after)),
+            [(Verdict::Block, "price_not_in_catalog")]
         );
     }
 }

@@ -1,14 +1,19 @@
 //! The last stage: send on our own, or hold for a person.
 
 use crate::domain::Intent;
-use crate::guardrails::{Finding, Verdict, overall};
+use crate::guardrails::{Finding, Verdict};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub auto_send: bool,
-    /// Why the draft is held; empty when it is sent.
+    /// Why the draft is held for a person; empty when it is sent.
     pub reasons: Vec<HoldReason>,
+    /// A send that may go without a person but not yet (outside sending hours, over the daily
+    /// limit) waits in the queue until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_after: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,11 +24,17 @@ pub struct HoldReason {
     pub span: Option<(usize, usize)>,
 }
 
-/// Auto-send only when every guardrail passed and the intent is on the auto-send list.
+/// Auto-send only when no guardrail needs a person and the intent is on the auto-send list.
+/// Holds that only mean "not yet" (they carry `hold_until`) set `send_after` instead.
 pub fn decide(intent: Intent, findings: &[Finding], auto_send_intents: &[Intent]) -> Decision {
-    let mut reasons: Vec<HoldReason> = findings
+    let send_after = findings
         .iter()
         .filter(|f| f.verdict != Verdict::Pass)
+        .filter_map(|f| f.hold_until)
+        .max();
+    let mut reasons: Vec<HoldReason> = findings
+        .iter()
+        .filter(|f| f.verdict != Verdict::Pass && f.hold_until.is_none())
         .map(|f| HoldReason {
             rule: f.rule.to_owned(),
             reason: f.reason.to_owned(),
@@ -40,8 +51,9 @@ pub fn decide(intent: Intent, findings: &[Finding], auto_send_intents: &[Intent]
         });
     }
     Decision {
-        auto_send: overall(findings) == Verdict::Pass && reasons.is_empty(),
+        auto_send: reasons.is_empty(),
         reasons,
+        send_after,
     }
 }
 
@@ -56,6 +68,7 @@ mod tests {
             reason: "r",
             message: "m".into(),
             span: None,
+            hold_until: None,
         }
     }
 
@@ -68,5 +81,16 @@ mod tests {
         assert_eq!(held.reasons[0].reason, "intent_needs_review");
         assert!(!decide(Intent::Pricing, &[finding(Verdict::Hold)], &allowed).auto_send);
         assert!(!decide(Intent::Pricing, &[finding(Verdict::Block)], &allowed).auto_send);
+    }
+
+    #[test]
+    fn a_not_yet_hold_waits_instead_of_asking_a_person() {
+        let allowed = [Intent::Greeting];
+        let opens: DateTime<Utc> = "2027-01-13T08:00:00Z".parse().expect("instant");
+        let mut later = finding(Verdict::Hold);
+        later.hold_until = Some(opens);
+        let decision = decide(Intent::Greeting, &[finding(Verdict::Pass), later], &allowed);
+        assert!(decision.auto_send && decision.reasons.is_empty());
+        assert_eq!(decision.send_after, Some(opens));
     }
 }

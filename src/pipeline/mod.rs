@@ -52,16 +52,23 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         market,
     );
     let settings = &state.settings.pipeline;
-    let findings = guardrails::check(
-        &draft.body,
-        &guardrails::Context {
-            catalog,
-            currency: market.currency,
-            thread: &ctx.body,
-            confidence: classification.confidence,
-            confidence_threshold: settings.confidence_threshold,
-        },
-    );
+    // integration: the store must supply `.with_history(..)` (last inbound time, outbound count
+    // today, previous outbound text, opted_out / opt_out_confirmed) and the contact's own time
+    // zone via `.with_timezone(..)`; until then the window and rate rules say
+    // `history_not_supplied`, and opt-outs are seen only in this message.
+    let guard = guardrails::Context::new(
+        catalog,
+        &state.policy,
+        market,
+        detected.language,
+        chrono::Utc::now(),
+    )
+    .with_thread(&ctx.body)
+    .with_phone(&ctx.contact_address)
+    .with_confidence(classification.confidence, settings.confidence_threshold);
+    let findings = guardrails::check(&draft.body, &guard);
+    // integration: `decision.send_after` (outside sending hours, daily limit) must delay the
+    // send job until then, in store/outbound.rs; today the send goes out at once.
     let decision = decide::decide(intent, &findings, &settings.auto_send_intents);
 
     let on = |event: NewEvent| event.on(message_id, ctx.conversation_id);

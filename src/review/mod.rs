@@ -43,7 +43,8 @@ pub async fn approve(
         return Ok(Err(ReviewError::TooLong(limit)));
     }
     let was_edited = final_body != draft.body;
-    if was_edited && let Some(problem) = recheck(state, draft.message_id, final_body).await? {
+    if was_edited && let Some(problem) = recheck(state, draft.message_id, &draft.language, final_body).await?
+    {
         return Ok(Err(ReviewError::Blocked(problem)));
     }
     let summary = if was_edited {
@@ -96,7 +97,12 @@ pub async fn reject(
 }
 
 /// Runs the blocking guardrails on a person's text; returns what blocked it, if anything.
-async fn recheck(state: &AppState, message_id: i64, body: &str) -> anyhow::Result<Option<String>> {
+async fn recheck(
+    state: &AppState,
+    message_id: i64,
+    language: &str,
+    body: &str,
+) -> anyhow::Result<Option<String>> {
     let Some(ctx) = state.store.inbound_context(message_id).await? else {
         return Ok(None);
     };
@@ -107,17 +113,14 @@ async fn recheck(state: &AppState, message_id: i64, body: &str) -> anyhow::Resul
         .and_then(|m| catalog.market(m))
         .or_else(|| catalog.market_for_phone(&ctx.contact_address))
         .unwrap_or_else(|| catalog.default_market(crate::domain::Language::En));
-    let findings = guardrails::check(
-        body,
-        &guardrails::Context {
-            catalog,
-            currency: market.currency,
-            thread: &ctx.body,
-            // A person wrote it: the classifier's doubt no longer applies.
-            confidence: 1.0,
-            confidence_threshold: 0.0,
-        },
-    );
+    let language = language.parse().unwrap_or(market.language);
+    // A person wrote it: the classifier's doubt no longer applies (the default confidence).
+    // integration: the store must supply `.with_history(..)` here too, so an edit sent after
+    // the 24-hour window, to an opted-out contact or over the daily limit is caught.
+    let guard = guardrails::Context::new(catalog, &state.policy, market, language, chrono::Utc::now())
+        .with_thread(&ctx.body)
+        .with_phone(&ctx.contact_address);
+    let findings = guardrails::check(body, &guard);
     let blocked: Vec<String> = findings
         .into_iter()
         .filter(|f| f.verdict == Verdict::Block)
