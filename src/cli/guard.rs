@@ -7,7 +7,7 @@ use crate::guardrails::{self, Context, Policy};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -38,6 +38,17 @@ pub struct GuardArgs {
     pub policy: Option<PathBuf>,
     /// The draft to check.
     pub draft: String,
+}
+
+/// What `tuesday guard` prints, verdict first.
+#[derive(Serialize)]
+struct Verdicts<'a> {
+    verdict: guardrails::Verdict,
+    language: Language,
+    market: &'a str,
+    timezone: &'static str,
+    now: DateTime<Utc>,
+    findings: Vec<guardrails::Finding>,
 }
 
 /// Reads the policy to use: a file, or the embedded demo one.
@@ -77,14 +88,13 @@ pub fn run(args: GuardArgs) -> anyhow::Result<()> {
         context = context.with_template(template);
     }
     let findings = guardrails::check(&args.draft, &context);
-    let report = json!({
-        "verdict": guardrails::overall(&findings),
-        "language": args.language,
-        "market": market.code,
-        "timezone": context.timezone().name(),
-        "now": now,
-        "findings": findings,
-    });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(())
+    let report = Verdicts {
+        verdict: guardrails::overall(&findings),
+        language: args.language,
+        market: &market.code,
+        timezone: context.timezone().name(),
+        now,
+        findings,
+    };
+    super::print(&serde_json::to_string_pretty(&report)?)
 }

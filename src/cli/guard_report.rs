@@ -34,23 +34,22 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let cases = corpus::parse(&text)?;
     let report = corpus::evaluate(&cases, &catalog, &policy)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        return super::print(&serde_json::to_string_pretty(&report)?);
     }
-    print!("{}", report.table());
+    let mut out = report.table();
     if args.misses {
-        println!();
+        out.push('\n');
         for miss in &report.misses {
-            println!(
-                "case {} [{}] expected {:?}, flagged {:?}: {}",
+            out.push_str(&format!(
+                "case {} [{}] expected {:?}, flagged {:?}: {}\n",
                 miss.case, miss.language, miss.expected, miss.flagged, miss.draft
-            );
+            ));
         }
     } else if !report.misses.is_empty() {
-        println!(
-            "\n{} case(s) where the flagged rules or the verdict differ from the label (--misses lists them).",
+        out.push_str(&format!(
+            "\n{} case(s) where the flagged rules or the verdict differ from the label (--misses lists them).\n",
             report.misses.len()
-        );
+        ));
     }
-    Ok(())
+    super::print(out.trim_end())
 }

@@ -50,6 +50,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Prints a line to stdout; a reader that went away (`| head`) is no error.
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 async fn serve(settings: Settings, role: ServeRole) -> anyhow::Result<()> {
     let whatsapp_ready = settings.whatsapp.app_secret.is_some();
     let app = Application::build(settings).await?;

@@ -55,8 +55,17 @@ pub fn find_amounts(text: &str, default_currency: Currency) -> Vec<FoundAmount> 
             })
         })
         .collect();
-    let taken: Vec<(usize, usize)> = found.iter().map(|f| f.span).collect();
-    found.extend(find_word_amounts(text, default_currency, &taken));
+    // A reading in words that covers more than the pattern's ("15 mil 900 pesos" against
+    // "900 pesos") replaces it; otherwise the pattern's reading stands.
+    for words in find_word_amounts(text, default_currency) {
+        let (s, e) = words.span;
+        let overlapping = |f: &FoundAmount| f.span.0 < e && s < f.span.1;
+        let covers = |f: &FoundAmount| s <= f.span.0 && f.span.1 <= e && (s, e) != f.span;
+        if found.iter().filter(|f| overlapping(f)).all(covers) {
+            found.retain(|f| !overlapping(f));
+            found.push(words);
+        }
+    }
     found.sort_by_key(|f| f.span);
     found
 }
@@ -122,6 +131,7 @@ mod tests {
             ("são 1200 reais", Usd, &["1200 BRL"]),
             ("R$ 5.988 ou 12x de R$ 499", Brl, &["5988 BRL", "499 BRL"]),
             ("R$ 1,2 mil", Usd, &["1200 BRL"]),
+            ("15 mil 900 pesos", Usd, &["15900 MXN"]),
             ("1,2 mil reais", Usd, &["1200 BRL"]),
             ("$1.5k", Usd, &["1500 USD"]),
             ("US$1.5K", Brl, &["1500 USD"]),

@@ -61,9 +61,10 @@ pub fn offers(draft: &str, context: &Context<'_>) -> Vec<(Offer, (usize, usize))
                 continue;
             };
             let excepted = exceptions.iter().any(|&(s, e)| s <= at.0 && at.1 <= e);
-            // "20% menos", "20% less"
+            // "20% menos", "20% less", "-20%"
             let rest = sentence[whole.end()..].trim_start();
-            let less = rest.starts_with("menos") || rest.starts_with("less");
+            let minus = sentence[..whole.start()].ends_with(['-', '\u{2212}']);
+            let less = minus || rest.starts_with("menos") || rest.starts_with("less");
             if !excepted && (less || cues.iter().any(|&cue| near(&folded.text, at, cue))) {
                 found.push((Offer::Percent(percent), folded.span(at.0, at.1)));
             }
@@ -292,6 +293,7 @@ mod tests {
                 PROMO,
                 "no_promotion_for_course",
             ),
+            ("Análisis de Datos -20% 🔥", "ES", PROMO, "discount_over_maximum"),
         ];
         for (draft, market, now, want) in cases {
             assert_eq!(verdict(draft, market, now), [want], "{draft}");

@@ -11,6 +11,7 @@ mod discounts;
 mod folded;
 mod injection;
 mod language;
+mod money_words;
 pub mod opt_out;
 mod personal_data;
 pub mod policy;

@@ -26,7 +26,8 @@ pub fn detect(text: &str, policy: &Policy) -> Option<(usize, usize)> {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty() && !opt_out.filler.iter().any(|f| f == w))
             .collect();
-        let joined = meaningful.join(" ");
+        // "BAJAAA", "stoppp": emphasis doesn't change the word.
+        let joined = squeeze(&meaningful.join(" "));
         if !joined.is_empty() && opt_out.keywords.iter().any(|k| crate::text::fold(k) == joined) {
             let offset = clause.len() - clause.trim_start().len();
             return Some(folded.span(clause_start + offset, clause_start + clause.trim_end().len()));
@@ -43,6 +44,23 @@ pub fn detect(text: &str, policy: &Policy) -> Option<(usize, usize)> {
         .find_iter(&folded.text)
         .find(|m| !exceptions.iter().any(|&(s, e)| m.start() < e && s < m.end()))
         .map(|m| folded.span(m.start(), m.end()))
+}
+
+/// Runs of three or more of the same letter become one.
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let mut j = i;
+        while j < chars.len() && chars[j] == chars[i] {
+            j += 1;
+        }
+        let run = if j - i >= 3 { 1 } else { j - i };
+        out.extend(std::iter::repeat_n(chars[i], run));
+        i = j;
+    }
+    out
 }
 
 /// The one message allowed after an opt-out: it confirms, and sells nothing.
@@ -128,6 +146,13 @@ mod tests {
             "take me off your list",
             "opt-out",
             "Gracias pero no, stop",
+            "BAJAAAA",
+            "Ya no me manden nada",
+            "no quiero q me escriban",
+            "no me vuelvan a escribir",
+            "chega de mensagem",
+            "STOP ALL MESSAGES",
+            "pls remove my number",
         ] {
             assert!(detect(text, &POLICY).is_some(), "{text}");
         }

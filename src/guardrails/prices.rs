@@ -7,9 +7,20 @@ use super::discounts::{self, Offer};
 use super::{Context, Finding, find_amounts};
 use crate::catalog::Course;
 use crate::domain::{Currency, Money};
+use regex::Regex;
 use rust_decimal::Decimal;
+use std::sync::LazyLock;
 
 const RULE: &str = "prices";
+
+/// "12x de", "6 pagos de", "12 payments of" right before an amount: an instalment plan, whose
+/// count must match the catalog's too.
+static PLAN_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(\d{1,2})\s?(?:x|vezes|veces|pagos|cuotas|parcelas|mensualidades|mensalidades|payments|installments|instalments)(?:\s+(?:sin intereses|sem juros|mensuales|mensais|monthly|fijos|fixos|iguales|iguais))?\s*(?:de|of)?\s*$",
+    )
+    .expect("the plan count pattern is valid")
+});
 
 pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
     let mut named = context.catalog.find_courses(draft);
@@ -29,6 +40,23 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
         let allowed = named
             .iter()
             .any(|c| quotable(c, found.money.currency, context).contains(&found.money));
+        let count = PLAN_COUNT
+            .captures(&draft[..found.span.0])
+            .and_then(|caps| caps.get(1))
+            .and_then(|n| n.as_str().parse::<u32>().ok());
+        if allowed
+            && let Some(count) = count
+            && !named.iter().any(|c| is_plan(c, count, found.money, context))
+        {
+            findings.push(
+                Finding::block(
+                    RULE,
+                    "plan_not_in_catalog",
+                    format!("{count} payments of {} is not a catalog plan", found.money),
+                )
+                .at(found.span),
+            );
+        }
         if !allowed {
             findings.push(
                 Finding::block(
@@ -62,9 +90,23 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
     findings
 }
 
+/// Whether `count` payments of `amount` is the course's plan, at its catalog or promotional
+/// instalment.
+fn is_plan(course: &Course, count: u32, amount: Money, context: &Context<'_>) -> bool {
+    let Some(plan) = course.price(amount.currency).and_then(|p| p.instalments.as_ref()) else {
+        return false;
+    };
+    plan.count == count
+        && with_promotions(vec![Money::new(plan.amount, amount.currency)], course, context).contains(&amount)
+}
+
 /// The catalog amounts of a course, plus its promotional prices while a promotion runs.
 fn quotable(course: &Course, currency: Currency, context: &Context<'_>) -> Vec<Money> {
-    let mut amounts = course.quotable_amounts(currency);
+    with_promotions(course.quotable_amounts(currency), course, context)
+}
+
+/// `amounts`, plus each after every whole-percent discount the running promotions allow.
+fn with_promotions(mut amounts: Vec<Money>, course: &Course, context: &Context<'_>) -> Vec<Money> {
     let Some(max) = discounts::max_percent(context, course) else {
         return amounts;
     };
@@ -75,7 +117,7 @@ fn quotable(course: &Course, currency: Currency, context: &Context<'_>) -> Vec<M
         amounts.extend(
             regular
                 .iter()
-                .map(|m| Money::new((m.amount * factor).round_dp(2), currency)),
+                .map(|m| Money::new((m.amount * factor).round_dp(2), m.currency)),
         );
         percent += Decimal::ONE;
     }
@@ -180,6 +222,31 @@ mod tests {
             ("Análisis de Datos cuesta 1.200 €.", Currency::Eur, &block),
             ("Python desde cero cuesta 299", Currency::Eur, &block),
             ("Data Analytics is twelve hundred bucks.", Currency::Usd, &pass),
+        ];
+        for (draft, currency, want) in cases {
+            assert_eq!(verdicts(draft, "", currency), *want, "{draft}");
+        }
+    }
+
+    #[test]
+    fn instalment_counts_must_match_the_plan() {
+        let pass = vec![(Verdict::Pass, "prices_match_catalog")];
+        let wrong_plan = vec![(Verdict::Block, "plan_not_in_catalog")];
+        let cases = [
+            ("Design UX/UI: 12x de R$ 399.", Currency::Brl, &pass),
+            ("Design UX/UI: 10 x R$ 399.", Currency::Brl, &wrong_plan),
+            ("Análisis de Datos: 6 pagos de $3,600.", Currency::Mxn, &pass),
+            (
+                "Análisis de Datos: 12 pagos de $3,600.",
+                Currency::Mxn,
+                &wrong_plan,
+            ),
+            ("Full-Stack: 12 payments of $200.", Currency::Usd, &pass),
+            (
+                "Python do zero em 12 parcelas de R$ 1.490",
+                Currency::Brl,
+                &wrong_plan,
+            ),
         ];
         for (draft, currency, want) in cases {
             assert_eq!(verdicts(draft, "", currency), *want, "{draft}");

@@ -11,10 +11,11 @@ use std::sync::LazyLock;
 
 const RULE: &str = "promises";
 
-/// "no garantizamos", "we can't guarantee", "não prometemos": an honest disclaimer.
+/// "no garantizamos", "we can't guarantee", "não prometemos": an honest disclaimer. Only
+/// within the clause, so "Se não gostar, devolvemos…" is still a promise.
 static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:^|\W)(?:no|nao|not|can't|cannot|cant|don't|dont|won't|never|nunca|jamas|ni|nem)\W+(?:\w+\W+)?$",
+        r"(?:^|\W)(?:no|nao|not|can't|cannot|cant|don't|dont|won't|never|nunca|jamas|ni|nem)\s+(?:\w+\s+){0,2}$",
     )
     .expect("the negation pattern is valid")
 });

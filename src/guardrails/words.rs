@@ -5,6 +5,9 @@
 
 use super::amounts::{FoundAmount, parse_number};
 use super::folded::Folded;
+use super::money_words::{
+    Part, currency_word, is_connector, is_filler, is_price_cue, is_unit, is_weak, part,
+};
 use crate::domain::{Currency, Money};
 use rust_decimal::Decimal;
 
@@ -21,238 +24,6 @@ struct Token {
     text: String,
     start: usize,
     end: usize,
-}
-
-/// What a number word contributes.
-#[derive(Debug, Clone, Copy)]
-enum Part {
-    Add(u32),
-    Hundred,
-    Thousand,
-    Million,
-}
-
-fn part(word: &str) -> Option<Part> {
-    use Part::*;
-    Some(match word {
-        "cero" | "zero" => Add(0),
-        "un" | "uno" | "una" | "um" | "uma" | "one" => Add(1),
-        "dos" | "dois" | "duas" | "two" => Add(2),
-        "tres" | "three" => Add(3),
-        "cuatro" | "quatro" | "four" => Add(4),
-        "cinco" | "five" => Add(5),
-        "seis" | "six" => Add(6),
-        "siete" | "sete" | "seven" => Add(7),
-        "ocho" | "oito" | "eight" => Add(8),
-        "nueve" | "nove" | "nine" => Add(9),
-        "diez" | "dez" | "ten" => Add(10),
-        "once" | "onze" | "eleven" => Add(11),
-        "doce" | "doze" | "twelve" => Add(12),
-        "trece" | "treze" | "thirteen" => Add(13),
-        "catorce" | "catorze" | "quatorze" | "fourteen" => Add(14),
-        "quince" | "quinze" | "fifteen" => Add(15),
-        "dieciseis" | "dezesseis" | "dezasseis" | "sixteen" => Add(16),
-        "diecisiete" | "dezessete" | "dezassete" | "seventeen" => Add(17),
-        "dieciocho" | "dezoito" | "eighteen" => Add(18),
-        "diecinueve" | "dezenove" | "dezanove" | "nineteen" => Add(19),
-        "veinte" | "vinte" | "twenty" => Add(20),
-        "veintiun" | "veintiuno" | "veintiuna" => Add(21),
-        "veintidos" => Add(22),
-        "veintitres" => Add(23),
-        "veinticuatro" => Add(24),
-        "veinticinco" => Add(25),
-        "veintiseis" => Add(26),
-        "veintisiete" => Add(27),
-        "veintiocho" => Add(28),
-        "veintinueve" => Add(29),
-        "treinta" | "trinta" | "thirty" => Add(30),
-        "cuarenta" | "quarenta" | "forty" => Add(40),
-        "cincuenta" | "cinquenta" | "fifty" => Add(50),
-        "sesenta" | "sessenta" | "sixty" => Add(60),
-        "setenta" | "seventy" => Add(70),
-        "ochenta" | "oitenta" | "eighty" => Add(80),
-        "noventa" | "ninety" => Add(90),
-        "cien" | "ciento" | "cem" | "cento" => Add(100),
-        "doscientos" | "doscientas" | "duzentos" | "duzentas" => Add(200),
-        "trescientos" | "trescientas" | "trezentos" | "trezentas" => Add(300),
-        "cuatrocientos" | "cuatrocientas" | "quatrocentos" | "quatrocentas" => Add(400),
-        "quinientos" | "quinientas" | "quinhentos" | "quinhentas" => Add(500),
-        "seiscientos" | "seiscientas" | "seiscentos" | "seiscentas" => Add(600),
-        "setecientos" | "setecientas" | "setecentos" | "setecentas" => Add(700),
-        "ochocientos" | "ochocientas" | "oitocentos" | "oitocentas" => Add(800),
-        "novecientos" | "novecientas" | "novecentos" | "novecentas" => Add(900),
-        "hundred" => Hundred,
-        "mil" | "k" | "thousand" => Thousand,
-        "millon" | "millones" | "milhao" | "milhoes" | "million" | "millions" => Million,
-        _ => return None,
-    })
-}
-
-/// Words that are numbers only in front of a multiplier: "a hundred", "un millón".
-fn is_weak(word: &str) -> bool {
-    matches!(word, "a" | "un" | "una" | "um" | "uma" | "one")
-}
-
-fn is_connector(word: &str) -> bool {
-    matches!(word, "y" | "e" | "and")
-}
-
-fn currency_word(word: &str) -> Option<Currency> {
-    Some(match word {
-        "dolar" | "dolares" | "dollar" | "dollars" | "usd" | "bucks" => Currency::Usd,
-        "euro" | "euros" | "eur" => Currency::Eur,
-        "real" | "reais" | "reales" | "brl" => Currency::Brl,
-        "peso" | "pesos" | "mxn" => Currency::Mxn,
-        _ => return None,
-    })
-}
-
-/// Words after which a bare number is a price.
-fn is_price_cue(word: &str) -> bool {
-    matches!(
-        word,
-        "cuesta"
-            | "cuestan"
-            | "costo"
-            | "coste"
-            | "vale"
-            | "valen"
-            | "sale"
-            | "salen"
-            | "precio"
-            | "pagas"
-            | "pagar"
-            | "pagarias"
-            | "inversion"
-            | "cuota"
-            | "cuotas"
-            | "pagos"
-            | "mensualidad"
-            | "custa"
-            | "custam"
-            | "preco"
-            | "valor"
-            | "investimento"
-            | "parcela"
-            | "parcelas"
-            | "mensalidade"
-            | "costs"
-            | "cost"
-            | "price"
-            | "priced"
-            | "fee"
-            | "tuition"
-            | "payments"
-            | "instalments"
-            | "installments"
-            | "x"
-    )
-}
-
-/// Words that may stand between a price word and its number.
-fn is_filler(word: &str) -> bool {
-    matches!(
-        word,
-        "de" | "del"
-            | "da"
-            | "do"
-            | "solo"
-            | "so"
-            | "apenas"
-            | "only"
-            | "just"
-            | "unos"
-            | "unas"
-            | "uns"
-            | "umas"
-            | "around"
-            | "about"
-            | "aprox"
-            | "por"
-            | "of"
-            | "es"
-            | "son"
-            | "sao"
-            | "e"
-            | "is"
-            | "are"
-            | "el"
-            | "o"
-            | "the"
-            | "total"
-            | "partir"
-            | "from"
-            | "desde"
-            | "mensuales"
-            | "mensais"
-            | "monthly"
-    )
-}
-
-/// Words after a number that make it something other than money.
-fn is_unit(word: &str) -> bool {
-    matches!(
-        word,
-        "semana"
-            | "semanas"
-            | "week"
-            | "weeks"
-            | "hora"
-            | "horas"
-            | "hour"
-            | "hours"
-            | "h"
-            | "hs"
-            | "hrs"
-            | "min"
-            | "minutos"
-            | "minutes"
-            | "mes"
-            | "meses"
-            | "month"
-            | "months"
-            | "dia"
-            | "dias"
-            | "day"
-            | "days"
-            | "ano"
-            | "anos"
-            | "year"
-            | "years"
-            | "cuotas"
-            | "pagos"
-            | "parcelas"
-            | "payments"
-            | "instalments"
-            | "installments"
-            | "vezes"
-            | "veces"
-            | "times"
-            | "x"
-            | "alumnos"
-            | "alunos"
-            | "students"
-            | "modulos"
-            | "modules"
-            | "clases"
-            | "aulas"
-            | "classes"
-            | "am"
-            | "pm"
-            | "de"
-            | "of"
-            | "por"
-            | "percent"
-            | "porcentaje"
-            | "personas"
-            | "pessoas"
-            | "people"
-            | "cursos"
-            | "courses"
-            | "proyectos"
-            | "projetos"
-            | "projects"
-    )
 }
 
 fn tokenize(folded: &str) -> Vec<Token> {
@@ -484,9 +255,9 @@ fn is_month(word: &str) -> bool {
     super::dates::month_number(word).is_some()
 }
 
-/// Amounts in words and cue-led bare numbers in `text`, leaving out any that overlap `taken`
-/// (the spans the amount pattern already read).
-pub fn find_word_amounts(text: &str, default: Currency, taken: &[(usize, usize)]) -> Vec<FoundAmount> {
+/// Amounts in words, shorthand and cue-led bare numbers in `text`. Some overlap what the
+/// amount pattern reads; `find_amounts` settles which reading wins.
+pub fn find_word_amounts(text: &str, default: Currency) -> Vec<FoundAmount> {
     let folded = Folded::new(text);
     let tokens = tokenize(&folded.text);
     let mut found = Vec::new();
@@ -498,22 +269,16 @@ pub fn find_word_amounts(text: &str, default: Currency, taken: &[(usize, usize)]
         };
         let next = run.last + 1;
         let (span_start, span_end) = (tokens[run.first].start, tokens[run.last].end);
-        let overlaps = |s: usize, e: usize| {
-            let (s, e) = folded.span(s, e);
-            taken.iter().any(|&(ts, te)| s < te && ts < e)
-        };
-        if overlaps(span_start, span_end) {
-            i = next;
-            continue;
-        }
         let money = if let Some((currency, end)) = currency_after(&tokens, next) {
             Some((currency, span_start, end))
         } else if let Some((currency, start)) = currency_before(&tokens, run.first, default) {
             (!run.weak).then_some((currency, start, span_end))
         } else {
+            // "1.5k" reads as money on its own; a plain number needs a price word before it.
+            let thousands_shorthand = tokens[run.last].text == "k";
             let bare_is_price = !run.weak
                 && !glued_to_previous(&tokens, run.first)
-                && after_price_cue(&tokens, run.first)
+                && (thousands_shorthand || after_price_cue(&tokens, run.first))
                 && !is_not_money_after(&tokens, run.last)
                 && !looks_like_a_year(&tokens, &run);
             bare_is_price.then_some((default, span_start, span_end))
@@ -554,7 +319,7 @@ mod tests {
     use Currency::*;
 
     fn amounts(text: &str, default: Currency) -> Vec<String> {
-        find_word_amounts(text, default, &[])
+        find_word_amounts(text, default)
             .iter()
             .map(|f| {
                 format!(
@@ -631,6 +396,7 @@ mod tests {
             ("6 pagos de 3600", Mxn, &["3600 MXN [3600]"]),
             ("the fee is just 1,200", Usd, &["1200 USD [1,200]"]),
             ("cuesta mil cien", Eur, &["1100 EUR [mil cien]"]),
+            ("está en 14.2k", Mxn, &["14200 MXN [14.2k]"]),
         ];
         for (text, default, want) in cases {
             assert_eq!(amounts(text, *default), *want, "{text}");
@@ -654,6 +420,7 @@ mod tests {
             "a hundred students finished it",
             "empieza a las 18:30",
             "one course, two teachers",
+            "más de 5k alumnos",
         ] {
             assert!(amounts(text, Usd).is_empty(), "{text}: {:?}", amounts(text, Usd));
         }
