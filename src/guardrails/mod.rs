@@ -128,7 +128,8 @@ pub struct History<'a> {
 }
 
 /// What the rules may look at besides the draft itself. Build one with `Context::new` and the
-/// `with_*` methods; every field has a safe default.
+/// `with_*` methods (a private field keeps struct literals out); every field has a safe
+/// default.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
     pub catalog: &'a Catalog,
@@ -150,6 +151,8 @@ pub struct Context<'a> {
     pub contact_phone: Option<&'a str>,
     /// A time zone set by hand on the contact, which beats the phone's.
     pub timezone_override: Option<Tz>,
+    /// The phone's time zone, worked out once by `with_phone`.
+    phone_timezone: Option<Tz>,
     pub history: Option<History<'a>>,
     /// The approved WhatsApp template this message is sent as, if any.
     pub template: Option<&'a str>,
@@ -177,6 +180,7 @@ impl<'a> Context<'a> {
             confidence_threshold: 0.0,
             contact_phone: None,
             timezone_override: None,
+            phone_timezone: None,
             history: None,
             template: None,
             canary: None,
@@ -196,6 +200,7 @@ impl<'a> Context<'a> {
 
     pub fn with_phone(mut self, phone: &'a str) -> Self {
         self.contact_phone = Some(phone);
+        self.phone_timezone = sending_hours::timezone_for_phone(&self, phone);
         self
     }
 
@@ -222,10 +227,7 @@ impl<'a> Context<'a> {
     /// The contact's clock: set by hand, else their phone's region, else their market's.
     pub fn timezone(&self) -> Tz {
         self.timezone_override
-            .or_else(|| {
-                self.contact_phone
-                    .and_then(|phone| sending_hours::timezone_for_phone(self, phone))
-            })
+            .or(self.phone_timezone)
             .unwrap_or(self.market.timezone)
     }
 }
