@@ -52,8 +52,13 @@ fn body(run: &str, n: u64) -> String {
 #[tokio::main]
 async fn main() {
     let args = args();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build().expect("client");
-    let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram")));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()
+        .expect("client");
+    let histogram = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram"),
+    ));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let permits = Arc::new(Semaphore::new(args.connections));
     let total = args.rate * args.seconds;
@@ -66,8 +71,12 @@ async fn main() {
         let permit = permits.clone().acquire_owned().await.expect("semaphore");
         let payload = body(&args.run, n);
         let signature = tuesday::channels::whatsapp::sign(args.secret.as_bytes(), payload.as_bytes());
-        let (client, url, histogram, errors) =
-            (client.clone(), format!("{}/webhooks/whatsapp", args.url), histogram.clone(), errors.clone());
+        let (client, url, histogram, errors) = (
+            client.clone(),
+            format!("{}/webhooks/whatsapp", args.url),
+            histogram.clone(),
+            errors.clone(),
+        );
         handles.push(tokio::spawn(async move {
             let ok = client
                 .post(url)
