@@ -7,7 +7,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,6 +59,9 @@ pub struct PipelineSettings {
     pub confidence_threshold: f64,
     /// Intents whose drafts may be sent without review when every guardrail passes.
     pub auto_send_intents: Vec<Intent>,
+    /// A model written by `tuesday train`. Unset: the classifier is trained at start-up on the
+    /// shipped demo train split.
+    pub classifier_model: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +129,7 @@ impl Default for PipelineSettings {
         PipelineSettings {
             confidence_threshold: 0.6,
             auto_send_intents: vec![Intent::Greeting, Intent::Pricing, Intent::CourseInfo],
+            classifier_model: None,
         }
     }
 }
@@ -203,6 +207,7 @@ mod tests {
             assert_eq!(settings.server.port, 9100);
             assert_eq!(settings.pipeline.confidence_threshold, 0.7);
             assert_eq!(settings.database_url, "sqlite://tuesday.db");
+            assert_eq!(settings.pipeline.classifier_model, None);
             let secret = settings.whatsapp.app_secret.as_ref().expect("secret");
             assert_eq!(secret.expose_secret(), "s3cret");
             assert!(

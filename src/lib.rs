@@ -10,6 +10,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod eval;
 pub mod guardrails;
 pub mod jobs;
 pub mod outbox;

@@ -96,7 +96,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let store = Store::open(&settings.database_url).await?;
     let created = seed::seed_if_empty(&store, &settings.users).await?;
     let catalog: Catalog = store.load_catalog().await?;
-    let classifier = tokio::task::spawn_blocking(Classifier::demo).await??;
+    let model = settings.pipeline.classifier_model.clone();
+    let classifier = tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??;
+    // Load lingua's models now rather than on the first message.
+    tokio::task::spawn_blocking(crate::pipeline::language::Detector::shared).await?;
     let policy = crate::guardrails::Policy::demo(&catalog)?;
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,

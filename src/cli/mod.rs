@@ -1,8 +1,13 @@
-//! The command line: `tuesday serve` (the default), `tuesday migrate`, and the offline
-//! guardrail tools `tuesday guard` and `tuesday guard-report`.
+//! The command line: `tuesday serve` (the default), `tuesday migrate`, and the offline tools
+//! (guardrails, language ID, evaluation, training). Each command beyond serving lives in a file
+//! of its own.
 
+mod eval;
 mod guard;
 mod guard_report;
+mod langid;
+mod langid_bench;
+mod train;
 
 use crate::config::Settings;
 use crate::startup::{Application, ServeRole};
@@ -34,6 +39,14 @@ pub enum Command {
     Guard(guard::GuardArgs),
     /// Precision and recall of the guardrails over the labelled corpus.
     GuardReport(guard_report::ReportArgs),
+    /// Print the language (es, pt or en) of a message, or of each line of a file.
+    Langid(langid::LangidArgs),
+    /// Compare Tuesday's language detector with whatlang and lingua alone (use --release).
+    LangidBench(langid_bench::LangidBenchArgs),
+    /// Score the pipeline's stages offline on labelled messages (JSONL or CSV).
+    Eval(eval::EvalArgs),
+    /// Train the local intent classifier on labelled messages and write the model.
+    Train(train::TrainArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -47,6 +60,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Guard(args) => guard::run(args),
         Command::GuardReport(args) => guard_report::run(args),
+        Command::Langid(args) => langid::run(&args),
+        Command::LangidBench(args) => langid_bench::run(&args),
+        Command::Eval(args) => eval::run(&args, &settings),
+        Command::Train(args) => train::run(&args),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod decide;
 pub mod draft;
 pub mod language;
+pub mod route;
 
 use crate::domain::{Intent, Language};
 use crate::guardrails::{self, Verdict};
@@ -77,7 +78,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
             .detail(json!({
                 "language": detected.language,
                 "method": detected.method.describe(),
-                "whatlang_confidence": detected.confidence,
+                "confidence": detected.confidence,
                 "market": market.code,
             }))),
         on(NewEvent::new(

@@ -2,6 +2,10 @@
 //! character n-gram features of accent-folded text. Character n-grams carry it through typos
 //! and missing accents; the softmax gives a confidence the guardrails can act on.
 
+mod file;
+
+pub use file::FEATURES_VERSION;
+
 use crate::domain::{Intent, Language};
 use crate::text;
 use rand::SeedableRng;
@@ -10,14 +14,14 @@ use serde::Deserialize;
 
 /// The shipped demo dataset, split once into a training part and a held-out test part.
 pub const DEMO_TRAIN: [&str; 3] = [
-    include_str!("../../data/demo/es-train.jsonl"),
-    include_str!("../../data/demo/pt-train.jsonl"),
-    include_str!("../../data/demo/en-train.jsonl"),
+    include_str!("../../../data/demo/es-train.jsonl"),
+    include_str!("../../../data/demo/pt-train.jsonl"),
+    include_str!("../../../data/demo/en-train.jsonl"),
 ];
 pub const DEMO_TEST: [&str; 3] = [
-    include_str!("../../data/demo/es-test.jsonl"),
-    include_str!("../../data/demo/pt-test.jsonl"),
-    include_str!("../../data/demo/en-test.jsonl"),
+    include_str!("../../../data/demo/es-test.jsonl"),
+    include_str!("../../../data/demo/pt-test.jsonl"),
+    include_str!("../../../data/demo/en-test.jsonl"),
 ];
 
 const DIM_BITS: u32 = 17;
@@ -57,6 +61,17 @@ pub struct Classifier {
     bias: [f32; CLASSES],
 }
 
+/// Shows the model's size, not its million weights.
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nonzero = self.weights.iter().filter(|w| **w != 0.0).count();
+        f.debug_struct("Classifier")
+            .field("classes", &CLASSES)
+            .field("nonzero_weights", &nonzero)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
     pub epochs: usize,
@@ -84,6 +99,14 @@ impl Classifier {
             examples.extend(read_jsonl(source)?);
         }
         Ok(Classifier::train(&examples, TrainOptions::default()))
+    }
+
+    /// The model file from `pipeline.classifier_model` when one is set, else the demo model.
+    pub fn configured(model: Option<&std::path::Path>) -> anyhow::Result<Classifier> {
+        match model {
+            Some(path) => Classifier::load(path),
+            None => Classifier::demo(),
+        }
     }
 
     /// Stochastic gradient descent on the softmax cross-entropy, in a seeded order so the same

@@ -1,0 +1,54 @@
+//! Running the pipeline's real stages over one labelled message, offline: language detection,
+//! then classification by the routed tier. No database, no network.
+
+use crate::domain::{Intent, Language, Money};
+use crate::pipeline::classify::{Classifier, Example};
+use crate::pipeline::language::{Detector, Method};
+use crate::pipeline::route::{self, Tier};
+
+/// One labelled message and what the stages said about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub gold_language: Language,
+    pub gold_intent: Intent,
+    pub language: Language,
+    pub language_method: Method,
+    pub intent: Intent,
+    pub confidence: f64,
+    pub tier: Tier,
+    pub cost: Money,
+}
+
+impl Prediction {
+    pub fn intent_correct(&self) -> bool {
+        self.intent == self.gold_intent
+    }
+
+    pub fn language_correct(&self) -> bool {
+        self.language == self.gold_language
+    }
+}
+
+/// The stages, built once and run on every message.
+pub struct Stages<'a> {
+    pub detector: &'a Detector,
+    pub classifier: &'a Classifier,
+}
+
+impl Stages<'_> {
+    /// A dataset row has no conversation around it, so detection runs without a prior.
+    pub fn predict(&self, example: &Example) -> Prediction {
+        let detected = self.detector.detect(&example.text, None, None);
+        let routed = route::classify(self.classifier, &example.text);
+        Prediction {
+            gold_language: example.language,
+            gold_intent: example.intent,
+            language: detected.language,
+            language_method: detected.method,
+            intent: routed.classification.intent,
+            confidence: routed.classification.confidence,
+            tier: routed.tier,
+            cost: routed.cost,
+        }
+    }
+}
