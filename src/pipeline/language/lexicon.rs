@@ -4,6 +4,8 @@
 //! "soy" also English, "preciso" also Spanish) does not belong here.
 
 use crate::domain::Language;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 const SPANISH: &[&str] = &[
     "hola",
@@ -250,24 +252,39 @@ const ENGLISH: &[&str] = &[
     "ok",
 ];
 
+/// Every listed word, with a bit per language that lists it (es 1, pt 2, en 4).
+static WORDS: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut words = HashMap::new();
+    for (bit, list) in [(1, SPANISH), (2, PORTUGUESE), (4, ENGLISH)] {
+        for word in list {
+            *words.entry(*word).or_insert(0) |= bit;
+        }
+    }
+    words
+});
+
 /// Counts, for each language, the tokens found in its list (a token in two lists, like "ok",
 /// counts for both and so decides nothing). A stretched word ("oiii", "heyy") that is not
-/// listed as written is looked up again with its repeated letters squeezed to one.
+/// listed as written is looked up again without its stretch.
 pub fn hits(tokens: &[String]) -> [(Language, usize); 3] {
-    let squeezed: Vec<String> = tokens.iter().map(|t| squeeze(t)).collect();
+    let mut counts = [0; 3];
+    for token in tokens {
+        let bits = WORDS
+            .get(token.as_str())
+            .or_else(|| WORDS.get(unstretch(token).as_str()))
+            .copied()
+            .unwrap_or(0);
+        for (i, count) in counts.iter_mut().enumerate() {
+            if bits & (1 << i) != 0 {
+                *count += 1;
+            }
+        }
+    }
     [
-        (Language::Es, SPANISH),
-        (Language::Pt, PORTUGUESE),
-        (Language::En, ENGLISH),
+        (Language::Es, counts[0]),
+        (Language::Pt, counts[1]),
+        (Language::En, counts[2]),
     ]
-    .map(|(language, list)| {
-        let found = tokens
-            .iter()
-            .zip(&squeezed)
-            .filter(|(t, s)| list.contains(&t.as_str()) || list.contains(&s.as_str()))
-            .count();
-        (language, found)
-    })
 }
 
 /// The language with the most hits, if it beats the runner-up.
@@ -277,15 +294,37 @@ pub fn vote(hits: &[(Language, usize); 3]) -> Option<Language> {
     (counts[0].1 > counts[1].1).then_some(counts[0].0)
 }
 
-/// "oiii" → "oi", "heyy" → "hey": every run of a repeated letter becomes one.
-fn squeeze(token: &str) -> String {
+/// How many more hits `language` has than the best of the other two (0 when it has fewer).
+pub fn margin(hits: &[(Language, usize); 3], language: Language) -> usize {
+    let mine = hits.iter().find(|h| h.0 == language).map_or(0, |h| h.1);
+    let others = hits
+        .iter()
+        .filter(|h| h.0 != language)
+        .map(|h| h.1)
+        .max()
+        .unwrap_or(0);
+    mine.saturating_sub(others)
+}
+
+/// "oiii" → "oi", "heyy" → "hey", "kkkkk" → "k": a run of three or more letters, or a
+/// repeated last letter, becomes one. Runs of two inside a word stay ("belleza", "carro").
+fn unstretch(token: &str) -> String {
+    let chars: Vec<char> = token.chars().collect();
     let mut out = String::with_capacity(token.len());
-    let mut last = None;
-    for c in token.chars() {
-        if Some(c) != last {
-            out.push(c);
+    let mut i = 0;
+    while i < chars.len() {
+        let mut j = i;
+        while j < chars.len() && chars[j] == chars[i] {
+            j += 1;
         }
-        last = Some(c);
+        let run = j - i;
+        let keep = if run >= 3 || (run == 2 && j == chars.len()) {
+            1
+        } else {
+            run
+        };
+        out.extend(std::iter::repeat_n(chars[i], keep));
+        i = j;
     }
     out
 }
@@ -312,6 +351,22 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(vote(&hits(&words(text))), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn only_real_stretches_are_undone() {
+        let cases = [
+            ("oiii", "oi"),
+            ("heyy", "hey"),
+            ("holaaa", "hola"),
+            ("kkkkk", "k"),
+            ("belleza", "belleza"),
+            ("parcella", "parcella"),
+            ("good", "good"),
+        ];
+        for (stretched, want) in cases {
+            assert_eq!(unstretch(stretched), want);
         }
     }
 
