@@ -98,7 +98,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let catalog: Catalog = store.load_catalog().await?;
     let model = settings.pipeline.classifier_model.clone();
     let classifier = tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??;
-    // Load lingua's models now rather than on the first message.
+    // Read lingua's n-gram models into the detector's table now, not on the first message.
     tokio::task::spawn_blocking(crate::pipeline::language::Detector::shared).await?;
     let policy = crate::guardrails::Policy::demo(&catalog)?;
     let state = AppState {
