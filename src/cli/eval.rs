@@ -250,3 +250,42 @@ fn short(intent: Intent) -> &'static str {
         Intent::Other => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Currency, Money};
+    use crate::pipeline::language::Method;
+    use crate::pipeline::route::Tier;
+
+    #[test]
+    fn the_text_report_shows_every_section() {
+        let prediction = |gold: Intent, got: Intent, confidence: f64| Prediction {
+            gold_language: Language::Es,
+            gold_intent: gold,
+            language: Language::Es,
+            language_method: Method::Lexicon,
+            intent: got,
+            confidence,
+            tier: Tier::Local,
+            cost: Money::new(rust_decimal::Decimal::ZERO, Currency::Usd),
+        };
+        let predictions = [
+            prediction(Intent::Pricing, Intent::Pricing, 0.9),
+            prediction(Intent::Greeting, Intent::Other, 0.3),
+        ];
+        let report = EvalReport::build(vec!["a.jsonl".into()], "demo".into(), &predictions, 0.9);
+        let text = render(&report);
+        for needle in [
+            "Intent accuracy    50.0 %",
+            "Language-ID       100.0 %",
+            "Confusion matrix",
+            "local     100.0 %        2",
+            "US$ 0",
+            "Coverage vs accuracy",
+            "τ0 for 90.0 % precision: 0.900",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+        }
+    }
+}

@@ -52,3 +52,40 @@ impl Stages<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::classify::TrainOptions;
+
+    fn example(text: &str, language: Language, intent: Intent) -> Example {
+        Example {
+            text: text.to_owned(),
+            language,
+            intent,
+        }
+    }
+
+    #[test]
+    fn runs_detection_then_the_routed_classifier() {
+        let training = [
+            example("hola buenas", Language::Es, Intent::Greeting),
+            example("cuanto cuesta el curso", Language::Es, Intent::Pricing),
+            example("quanto custa o curso", Language::Pt, Intent::Pricing),
+        ];
+        let classifier = Classifier::train(&training, TrainOptions::default());
+        let stages = Stages {
+            detector: Detector::shared(),
+            classifier: &classifier,
+        };
+        let got = stages.predict(&example(
+            "quanto custa o curso de python?",
+            Language::Pt,
+            Intent::Pricing,
+        ));
+        assert_eq!((got.language, got.intent), (Language::Pt, Intent::Pricing));
+        assert!(got.intent_correct() && got.language_correct());
+        assert_eq!((got.tier, got.cost.amount.is_zero()), (Tier::Local, true));
+        assert!(got.confidence > 0.0 && got.confidence <= 1.0);
+    }
+}
