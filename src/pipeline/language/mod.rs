@@ -140,7 +140,8 @@ impl Detector {
             }
         } else if let Some(info) = &guess {
             // On longer text, whatlang's unsure guess is usually right when the function
-            // words clearly agree; lingua is ten times slower, so only ask it when they don't.
+            // words clearly agree; the n-gram models cost several times more, so only ask them
+            // when the two disagree or the words say little.
             let language = from_whatlang(info.lang());
             if lexicon::margin(&hits, language) >= AGREEMENT_MARGIN
                 && spelling.language().is_none_or(|l| l == language)
