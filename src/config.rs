@@ -19,6 +19,9 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub worker: WorkerSettings,
     pub users: SeedUsers,
+    /// Start the clock at this instant (RFC 3339) and run on from there, to see how the
+    /// sending-hours rules behave at another hour. Unset: the system clock.
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +97,7 @@ impl Default for Settings {
             pipeline: PipelineSettings::default(),
             worker: WorkerSettings::default(),
             users: SeedUsers::default(),
+            clock_start: None,
         }
     }
 }

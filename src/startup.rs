@@ -5,6 +5,7 @@
 use crate::catalog::Catalog;
 use crate::channels::{self, whatsapp::WhatsAppClient};
 use crate::config::Settings;
+use crate::domain::Clock;
 use crate::pipeline::classify::Classifier;
 use crate::pipeline::draft::Replies;
 use crate::seed::{self, CreatedUser};
@@ -93,7 +94,13 @@ impl Application {
 
 /// Opens the store, seeds an empty one, loads the knowledge base and trains the classifier.
 pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<CreatedUser>)> {
-    let store = Store::open(&settings.database_url).await?;
+    let clock = settings
+        .clock_start
+        .map_or_else(Clock::system, Clock::starting_at);
+    if let Some(start) = settings.clock_start {
+        tracing::warn!(%start, "running on a clock started at a chosen instant, not the system's");
+    }
+    let store = Store::open(&settings.database_url).await?.with_clock(clock);
     let created = seed::seed_if_empty(&store, &settings.users).await?;
     let catalog: Catalog = store.load_catalog().await?;
     let model = settings.pipeline.classifier_model.clone();

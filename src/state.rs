@@ -3,6 +3,7 @@
 use crate::catalog::Catalog;
 use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
+use crate::domain::Clock;
 use crate::guardrails::Policy;
 use crate::pipeline::classify::Classifier;
 use crate::pipeline::draft::Replies;
@@ -22,4 +23,11 @@ pub struct AppState {
     pub whatsapp: WhatsAppClient,
     /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
     pub jobs_ready: Arc<Notify>,
+}
+
+impl AppState {
+    /// The clock every decision reads: the store's, so rows and rules agree on the time.
+    pub fn clock(&self) -> Clock {
+        self.store.clock()
+    }
 }

@@ -26,6 +26,7 @@ fn start_instance(database_url: &str, graph_base: &str) -> Instance {
         .env_remove("TUESDAY_TEST_POSTGRES")
         .env("TUESDAY_CONFIG", "/nonexistent/tuesday.toml")
         .env("TUESDAY_DATABASE_URL", database_url)
+        .env("TUESDAY_CLOCK_START", TEST_CLOCK.now().to_rfc3339())
         .env("TUESDAY_SERVER__PORT", "0")
         .env("TUESDAY_WHATSAPP__APP_SECRET", APP_SECRET)
         .env("TUESDAY_WHATSAPP__ACCESS_TOKEN", ACCESS_TOKEN)
@@ -70,7 +71,7 @@ fn delivery(batch: usize) -> String {
     let messages: Vec<_> = (0..PER_DELIVERY)
         .map(|i| {
             let n = batch * PER_DELIVERY + i;
-            json!({"from": format!("55119{n:08}"), "id": format!("wamid.SCALE{n}"), "timestamp": "1764780000",
+            json!({"from": format!("55119{n:08}"), "id": format!("wamid.SCALE{n}"), "timestamp": now_seconds(),
                    "type": "text", "text": {"body": texts[n % texts.len()]}})
         })
         .collect();

@@ -84,11 +84,22 @@ pub struct StatusUpdate {
     pub error: Option<String>,
 }
 
+/// A contact's own choice about hearing from us: Meta's marketing stop and resume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreferenceUpdate {
+    pub channel: &'static str,
+    pub address: String,
+    /// `true` for stop, `false` for resume.
+    pub stop: bool,
+    pub at: Millis,
+}
+
 /// Everything one webhook delivery carried.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Delivery {
     pub messages: Vec<InboundMessage>,
     pub statuses: Vec<StatusUpdate>,
+    pub preferences: Vec<PreferenceUpdate>,
     /// Parts of the payload we recognised but do not act on yet (errors, preferences, …).
     pub ignored: Vec<String>,
 }

@@ -72,7 +72,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(
+    pub fn new(
         rule: &'static str,
         verdict: Verdict,
         reason: &'static str,

@@ -62,6 +62,8 @@ pub enum Outcome {
     Retry(String),
     /// Give up now: retrying cannot help.
     Failed(String),
+    /// Not now: run again at this time, without counting an attempt.
+    Later(chrono::DateTime<chrono::Utc>, String),
 }
 
 #[derive(Deserialize)]
@@ -90,10 +92,17 @@ pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
         .unwrap_or_else(|e| Outcome::Retry(format!("{e:#}")));
     match outcome {
         Outcome::Done => state.store.complete_job(job.id, worker).await?,
+        Outcome::Later(at, reason) => {
+            tracing::info!(job = job.id, kind = %job.kind, %reason, %at, "job deferred");
+            state
+                .store
+                .defer_job(job.id, worker, at.timestamp_millis(), &reason)
+                .await?;
+        }
         Outcome::Retry(reason) if job.attempts < i64::from(settings.max_attempts) => {
             let delay = backoff(job.attempts as u32, Duration::from_millis(settings.retry_base_ms));
             tracing::warn!(job = job.id, kind = %job.kind, %reason, ?delay, "job will be retried");
-            let run_at = crate::domain::now_millis() + delay.as_millis() as i64;
+            let run_at = state.clock().now_millis() + delay.as_millis() as i64;
             state.store.retry_job(job.id, worker, run_at, &reason).await?;
         }
         Outcome::Retry(reason) | Outcome::Failed(reason) => {

@@ -5,6 +5,7 @@
 
 use crate::channels::StatusUpdate;
 use crate::channels::whatsapp::SendError;
+use crate::gate::{self, AtSend};
 use crate::jobs::Outcome;
 use crate::state::AppState;
 use crate::store::NewEvent;
@@ -20,6 +21,27 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
     };
     match out.status.as_str() {
         "queued" => {
+            // The policy is checked again at send time: an opt-out, a closed 24-hour window or
+            // the contact's night may have come since the reply was approved.
+            let reply = gate::Reply {
+                message_id: out.reply_to,
+                body: &out.body,
+                language: out.language.as_deref().and_then(|l| l.parse().ok()),
+                confidence: None,
+            };
+            let findings = gate::check(state, &reply, state.clock().now())
+                .await?
+                .unwrap_or_default();
+            match gate::at_send(&findings, out.policy_override.is_some()) {
+                AtSend::Send => {}
+                AtSend::Wait(until, why) => return Ok(Outcome::Later(until, why)),
+                AtSend::Stop(why) => {
+                    let event = NewEvent::new("send_blocked", format!("Not sent: {why}"))
+                        .detail(json!({ "outbound_id": out.id, "findings": findings }));
+                    store.mark_blocked(&out, &why, event).await?;
+                    return Ok(Outcome::Done);
+                }
+            }
             if !store.claim_send(&out).await? {
                 return Ok(Outcome::Done);
             }

@@ -9,6 +9,7 @@ pub mod language;
 pub mod route;
 
 use crate::domain::{Intent, Language};
+use crate::gate;
 use crate::guardrails::{self, Verdict};
 use crate::jobs::Outcome;
 use crate::state::AppState;
@@ -29,11 +30,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         )));
     };
     let catalog = &state.catalog;
-    let market = ctx
-        .market
-        .as_deref()
-        .and_then(|code| catalog.market(code))
-        .or_else(|| catalog.market_for_phone(&ctx.contact_address));
+    let market = gate::known_market(catalog, &ctx);
     let earlier: Option<Language> = ctx.conversation_language.as_deref().and_then(|l| l.parse().ok());
 
     let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
@@ -53,23 +50,16 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         market,
     );
     let settings = &state.settings.pipeline;
-    // integration: the store must supply `.with_history(..)` (last inbound time, outbound count
-    // today, previous outbound text, opted_out / opt_out_confirmed) and the contact's own time
-    // zone via `.with_timezone(..)`; until then the window and rate rules say
-    // `history_not_supplied`, and opt-outs are seen only in this message.
-    let guard = guardrails::Context::new(
-        catalog,
-        &state.policy,
-        market,
-        detected.language,
-        chrono::Utc::now(),
-    )
-    .with_thread(&ctx.body)
-    .with_phone(&ctx.contact_address)
-    .with_confidence(classification.confidence, settings.confidence_threshold);
-    let findings = guardrails::check(&draft.body, &guard);
-    // integration: `decision.send_after` (outside sending hours, daily limit) must delay the
-    // send job until then, in store/outbound.rs; today the send goes out at once.
+    let reply = gate::Reply {
+        message_id,
+        body: &draft.body,
+        language: Some(detected.language),
+        confidence: Some((classification.confidence, settings.confidence_threshold)),
+    };
+    let Some(findings) = gate::check(state, &reply, state.clock().now()).await? else {
+        return Ok(Outcome::Failed(format!("inbound message {message_id} vanished")));
+    };
+    let opt_out = guardrails::opt_out::detect(&ctx.body, &state.policy).is_some();
     let decision = decide::decide(intent, &findings, &settings.auto_send_intents);
 
     let on = |event: NewEvent| event.on(message_id, ctx.conversation_id);
@@ -131,6 +121,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
             source: format!("template:{}", draft.template),
             auto_send: decision.auto_send,
             hold_reasons: serde_json::to_value(&decision.reasons)?,
+            opt_out,
             events,
         })
         .await

@@ -1,7 +1,10 @@
-//! What people do to held drafts: approve as written, edit and approve, or reject. An edited
-//! draft goes through the guardrails again; nothing a person writes skips the price check.
+//! What people do to held drafts: approve as written, edit and approve, or reject. The reply
+//! goes through the guardrails again before it is approved; a block stops it unless a manager
+//! overrides it with a reason, and the override is recorded on the trace.
 
-use crate::guardrails::{self, Verdict};
+use crate::domain::Role;
+use crate::gate::{self, OVERRIDABLE};
+use crate::guardrails::Verdict;
 use crate::state::AppState;
 use crate::store::{ApproveOutcome, NewEvent, SessionUser};
 use serde_json::json;
@@ -18,6 +21,15 @@ pub enum ReviewError {
     TooLong(usize),
     #[error("blocked by the guardrails: {0}")]
     Blocked(String),
+    #[error("only a manager may override the guardrails")]
+    OverrideNotAllowed,
+}
+
+/// An approved reply, with the guardrails' remaining concerns for the reviewer to see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approved {
+    pub outbound_id: i64,
+    pub notes: Vec<String>,
 }
 
 /// Approves draft `draft_id` as seen at `version`, with `edited` replacing its text if given.
@@ -27,7 +39,8 @@ pub async fn approve(
     draft_id: i64,
     version: i64,
     edited: Option<&str>,
-) -> anyhow::Result<Result<i64, ReviewError>> {
+    override_reason: Option<&str>,
+) -> anyhow::Result<Result<Approved, ReviewError>> {
     let Some(draft) = state.store.draft(draft_id).await? else {
         return Ok(Err(ReviewError::NotFound(draft_id)));
     };
@@ -43,28 +56,59 @@ pub async fn approve(
         return Ok(Err(ReviewError::TooLong(limit)));
     }
     let was_edited = final_body != draft.body;
-    if was_edited && let Some(problem) = recheck(state, draft.message_id, &draft.language, final_body).await?
-    {
-        return Ok(Err(ReviewError::Blocked(problem)));
+    let override_reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
+    if override_reason.is_some() && user.role < Role::Manager {
+        return Ok(Err(ReviewError::OverrideNotAllowed));
     }
-    let summary = if was_edited {
-        "Draft edited and approved"
-    } else {
-        "Draft approved"
+    let reply = gate::Reply {
+        message_id: draft.message_id,
+        body: final_body,
+        language: draft.language.parse().ok(),
+        confidence: None,
+    };
+    let findings = gate::check(state, &reply, state.clock().now())
+        .await?
+        .unwrap_or_default();
+    let concerns: Vec<_> = findings.iter().filter(|f| f.verdict != Verdict::Pass).collect();
+    let blocks: Vec<String> = concerns
+        .iter()
+        .filter(|f| f.verdict == Verdict::Block)
+        .map(|f| format!("{}: {}", f.rule, f.message))
+        .collect();
+    let overridable = concerns
+        .iter()
+        .filter(|f| f.verdict == Verdict::Block)
+        .all(|f| OVERRIDABLE.contains(&f.rule));
+    if !blocks.is_empty() && (override_reason.is_none() || !overridable) {
+        return Ok(Err(ReviewError::Blocked(blocks.join("; "))));
+    }
+    let notes: Vec<String> = concerns
+        .iter()
+        .filter(|f| f.verdict == Verdict::Hold)
+        .map(|f| format!("{}: {}", f.rule, f.message))
+        .collect();
+    let summary = match (was_edited, blocks.is_empty()) {
+        (_, false) => "Draft approved over a guardrail block (manager override)",
+        (true, true) => "Draft edited and approved",
+        (false, true) => "Draft approved",
     };
     let event = NewEvent::new("approved", summary).detail(json!({
         "draft_id": draft_id,
         "edited": was_edited,
         "body": final_body,
+        "override_reason": override_reason,
+        "overridden": blocks,
+        "notes": notes,
     }));
+    let policy_override = override_reason.filter(|_| !blocks.is_empty());
     match state
         .store
-        .approve_draft(draft_id, version, user.id, final_body, event)
+        .approve_draft(draft_id, version, user.id, final_body, policy_override, event)
         .await?
     {
         ApproveOutcome::Approved { outbound_id } => {
             state.jobs_ready.notify_waiters();
-            Ok(Ok(outbound_id))
+            Ok(Ok(Approved { outbound_id, notes }))
         }
         ApproveOutcome::AlreadyDecided => Ok(Err(ReviewError::AlreadyDecided)),
     }
@@ -94,37 +138,4 @@ pub async fn reject(
     } else {
         Ok(Err(ReviewError::AlreadyDecided))
     }
-}
-
-/// Runs the blocking guardrails on a person's text; returns what blocked it, if anything.
-async fn recheck(
-    state: &AppState,
-    message_id: i64,
-    language: &str,
-    body: &str,
-) -> anyhow::Result<Option<String>> {
-    let Some(ctx) = state.store.inbound_context(message_id).await? else {
-        return Ok(None);
-    };
-    let catalog = &state.catalog;
-    let market = ctx
-        .market
-        .as_deref()
-        .and_then(|m| catalog.market(m))
-        .or_else(|| catalog.market_for_phone(&ctx.contact_address))
-        .unwrap_or_else(|| catalog.default_market(crate::domain::Language::En));
-    let language = language.parse().unwrap_or(market.language);
-    // A person wrote it: the classifier's doubt no longer applies (the default confidence).
-    // integration: the store must supply `.with_history(..)` here too, so an edit sent after
-    // the 24-hour window, to an opted-out contact or over the daily limit is caught.
-    let guard = guardrails::Context::new(catalog, &state.policy, market, language, chrono::Utc::now())
-        .with_thread(&ctx.body)
-        .with_phone(&ctx.contact_address);
-    let findings = guardrails::check(body, &guard);
-    let blocked: Vec<String> = findings
-        .into_iter()
-        .filter(|f| f.verdict == Verdict::Block)
-        .map(|f| f.message)
-        .collect();
-    Ok((!blocked.is_empty()).then(|| blocked.join("; ")))
 }

@@ -69,14 +69,16 @@ impl Store {
 
     /// Outbound messages that could not be sent, newest first.
     pub async fn unsent_messages(&self, limit: i64) -> anyhow::Result<Vec<ThreadMessage>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as(
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT id, conversation_id, direction, kind, body, language, status, last_error, external_id,
                     reply_to, sent_at
-             FROM messages WHERE direction = 'out' AND status IN ('failed', 'not_configured', 'unconfirmed')
+             FROM messages WHERE direction = 'out' AND status IN ('failed', 'not_configured', 'unconfirmed', 'blocked')
              ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(pool)
-        .await)?)
+        .await
+        })?)
     }
 }

@@ -2,9 +2,9 @@
 //! Every state change is a compare-and-set on `version`, so two reps can never both send.
 
 use super::events::{self, NewEvent};
-use super::outbound;
 use super::{Store, on_pool, on_tx};
-use crate::domain::{Millis, now_millis};
+use super::{contacts, outbound};
+use crate::domain::Millis;
 use serde_json::json;
 
 /// A draft as the pipeline hands it to the store, with the trace of how it was made.
@@ -22,6 +22,8 @@ pub struct NewDraft {
     /// `true` sends it straight away; `false` holds it for review.
     pub auto_send: bool,
     pub hold_reasons: serde_json::Value,
+    /// The message asks not to be contacted again: the contact goes on the suppression list.
+    pub opt_out: bool,
     pub events: Vec<NewEvent>,
 }
 
@@ -86,7 +88,7 @@ impl Store {
     /// Stores what the pipeline made of a message, all or nothing. Returns `false` when the
     /// message already had a draft, in which case nothing is written.
     pub async fn save_draft(&self, draft: &NewDraft) -> anyhow::Result<bool> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let mut tx = self.begin().await?;
         let state = if draft.auto_send { "auto_sent" } else { "held" };
         let draft_id: Option<i64> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
@@ -136,6 +138,9 @@ impl Store {
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+        if draft.opt_out {
+            contacts::set_opt_out(&mut tx, draft.contact_id, Some(now)).await?;
+        }
         events::insert_all(&mut tx, &draft.events).await?;
         if draft.auto_send {
             outbound::queue(
@@ -144,6 +149,7 @@ impl Store {
                 draft.message_id,
                 draft.conversation_id,
                 &draft.body,
+                None,
                 now,
             )
             .await?;
@@ -203,9 +209,10 @@ impl Store {
         version: i64,
         user_id: i64,
         final_body: &str,
+        policy_override: Option<&str>,
         event: NewEvent,
     ) -> anyhow::Result<ApproveOutcome> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let mut tx = self.begin().await?;
         let claimed: Option<(i64, i64)> = on_tx!(&mut tx, |conn| sqlx::query_as(
             "UPDATE drafts SET state = 'approved', version = version + 1, decided_by = $1,
@@ -224,8 +231,16 @@ impl Store {
             return Ok(ApproveOutcome::AlreadyDecided);
         };
         events::insert(&mut tx, &event.on(message_id, conversation_id).by(user_id)).await?;
-        let outbound_id =
-            outbound::queue(&mut tx, draft_id, message_id, conversation_id, final_body, now).await?;
+        let outbound_id = outbound::queue(
+            &mut tx,
+            draft_id,
+            message_id,
+            conversation_id,
+            final_body,
+            policy_override,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(ApproveOutcome::Approved { outbound_id })
     }
@@ -246,7 +261,7 @@ impl Store {
              RETURNING message_id, conversation_id",
         )
         .bind(user_id)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .bind(reason)
         .bind(draft_id)
         .bind(version)

@@ -1,7 +1,7 @@
 //! The trace: events on a message, and the dashboard's daily counts derived from them.
 
 use super::{Store, Tx, on_pool, on_tx};
-use crate::domain::{Millis, now_millis};
+use crate::domain::Millis;
 
 /// An action on a message, as recorded on its trace.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub struct DailyCount {
 }
 
 pub(super) async fn insert(tx: &mut Tx, event: &NewEvent) -> sqlx::Result<()> {
-    let at = now_millis();
+    let at = tx.now;
     let day = chrono::DateTime::from_timestamp_millis(at)
         .unwrap_or_default()
         .format("%Y-%m-%d")

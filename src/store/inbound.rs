@@ -1,10 +1,11 @@
 //! Webhook deliveries and the messages they carry: stored raw and parsed in one transaction.
 
+use super::contacts;
 use super::events::{self, NewEvent};
 use super::jobs::{self, Job};
 use super::{Backend, Store, Tx, on_pool, on_tx};
-use crate::channels::{Delivery, InboundMessage};
-use crate::domain::{Millis, now_millis};
+use crate::channels::{Delivery, InboundMessage, PreferenceUpdate};
+use crate::domain::Millis;
 use serde_json::json;
 
 /// What one delivery added to the store.
@@ -14,6 +15,7 @@ pub struct IngestSummary {
     pub new_messages: usize,
     pub duplicate_messages: usize,
     pub statuses: usize,
+    pub preferences: usize,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -52,7 +54,7 @@ impl Store {
         raw_body: &str,
         delivery: &Delivery,
     ) -> anyhow::Result<IngestSummary> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let mut tx = self.begin().await?;
         let note = (!delivery.ignored.is_empty()).then(|| delivery.ignored.join("; "));
         let delivery_id: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(
@@ -76,6 +78,10 @@ impl Store {
                 None => summary.duplicate_messages += 1,
             }
         }
+        for preference in &delivery.preferences {
+            apply_preference(&mut tx, preference, now).await?;
+            summary.preferences += 1;
+        }
         for status in &delivery.statuses {
             let job = Job::apply_status(status)?;
             jobs::enqueue(&mut tx, &job, now).await?;
@@ -92,7 +98,7 @@ impl Store {
              VALUES ($1, $2, $3, 'unparsed', $4) RETURNING id",
         )
         .bind(channel)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .bind(raw_body)
         .bind(why)
         .fetch_one(pool)
@@ -158,6 +164,45 @@ const UPSERT_CONVERSATION_POSTGRES: &str = "INSERT INTO conversations
     ON CONFLICT (contact_id, business_number) DO UPDATE SET
         last_message_at = GREATEST(conversations.last_message_at, excluded.last_message_at)
     RETURNING id";
+
+/// Records a contact's stop (opt-out) or resume from the provider, creating the contact if we
+/// never heard from them.
+async fn apply_preference(tx: &mut Tx, preference: &PreferenceUpdate, now: Millis) -> anyhow::Result<()> {
+    let contact_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
+        "INSERT INTO contacts (channel, address, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (channel, address) DO UPDATE SET channel = excluded.channel
+         RETURNING id",
+    )
+    .bind(preference.channel)
+    .bind(&preference.address)
+    .bind(now)
+    .fetch_one(conn)
+    .await)?;
+    contacts::set_opt_out(tx, contact_id, preference.stop.then_some(preference.at)).await?;
+    let (kind, summary) = if preference.stop {
+        (
+            "opted_out",
+            format!(
+                "{} stopped messages from us (provider preference)",
+                preference.address
+            ),
+        )
+    } else {
+        (
+            "opted_in",
+            format!(
+                "{} resumed messages from us (provider preference)",
+                preference.address
+            ),
+        )
+    };
+    events::insert(
+        tx,
+        &NewEvent::new(kind, summary).detail(json!({ "contact_id": contact_id, "at": preference.at })),
+    )
+    .await?;
+    Ok(())
+}
 
 /// Inserts one inbound message with its contact, conversation, job and first trace event.
 /// Returns `None` when the provider id was already stored.

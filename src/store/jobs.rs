@@ -3,7 +3,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so instances never wait on each other or share a job.
 
 use super::{Backend, Store, Tx, on_pool, on_tx};
-use crate::domain::{Millis, now_millis};
+use crate::domain::Millis;
 pub use crate::jobs::Job;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -58,14 +58,14 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = atte
 impl Store {
     pub async fn enqueue(&self, job: &Job) -> anyhow::Result<bool> {
         let mut tx = self.begin().await?;
-        let added = enqueue(&mut tx, job, now_millis()).await?;
+        let added = enqueue(&mut tx, job, self.clock.now_millis()).await?;
         tx.commit().await?;
         Ok(added)
     }
 
     /// Claims the oldest runnable job for `worker` until `now + lease_ms`.
     pub async fn claim_job(&self, worker: &str, lease_ms: i64) -> anyhow::Result<Option<ClaimedJob>> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let sql = match self.backend() {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
@@ -84,7 +84,7 @@ impl Store {
             "UPDATE jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = $1
              WHERE id = $2 AND locked_by = $3 AND state = 'running'",
         )
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .bind(id)
         .bind(worker)
         .execute(pool)
@@ -102,7 +102,7 @@ impl Store {
         )
         .bind(run_at)
         .bind(error)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .bind(id)
         .bind(worker)
         .execute(pool)
@@ -117,7 +117,26 @@ impl Store {
              WHERE id = $3 AND locked_by = $4 AND state = 'running'",
         )
         .bind(error)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Puts a job back to run at `run_at` without counting this run as an attempt: it was not
+    /// a failure, only too early (outside the contact's sending hours).
+    pub async fn defer_job(&self, id: i64, worker: &str, run_at: Millis, why: &str) -> anyhow::Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = $1, last_error = $2,
+                             attempts = attempts - 1, updated_at = $3
+             WHERE id = $4 AND locked_by = $5 AND state = 'running'",
+        )
+        .bind(run_at)
+        .bind(why)
+        .bind(self.clock.now_millis())
         .bind(id)
         .bind(worker)
         .execute(pool)
@@ -132,7 +151,7 @@ impl Store {
             "UPDATE jobs SET state = 'queued', lease_until = NULL, attempts = attempts - 1, updated_at = $1
              WHERE id = $2 AND locked_by = $3 AND state = 'running'",
         )
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .bind(id)
         .bind(worker)
         .execute(pool)

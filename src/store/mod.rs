@@ -4,6 +4,7 @@
 //! so both schemas (`migrations/sqlite`, `migrations/postgres`) hold the same values.
 
 mod catalog;
+mod contacts;
 mod conversations;
 mod drafts;
 mod events;
@@ -12,6 +13,7 @@ mod jobs;
 mod outbound;
 mod users;
 
+pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use events::{DailyCount, EventRow, NewEvent};
@@ -20,6 +22,7 @@ pub use jobs::{ClaimedJob, JobCounts};
 pub use outbound::OutboundRow;
 pub use users::{SessionUser, UserRow};
 
+use crate::domain::{Clock, Millis};
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -39,6 +42,7 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    clock: Clock,
 }
 
 #[derive(Clone)]
@@ -47,8 +51,14 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
-/// An open transaction on either backend.
-pub(crate) enum Tx {
+/// An open transaction on either backend, with the store clock's reading when it began: every
+/// row it writes carries that one time.
+pub(crate) struct Tx {
+    conn: TxConn,
+    pub(crate) now: Millis,
+}
+
+pub(crate) enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -67,12 +77,12 @@ macro_rules! on_pool {
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(tx) => {
+        match &mut $tx.conn {
+            $crate::store::TxConn::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            $crate::store::Tx::Postgres(tx) => {
+            $crate::store::TxConn::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -119,7 +129,20 @@ impl Store {
                 .with_context(|| format!("while opening the database {url:?}"))?;
             Db::Sqlite(pool)
         };
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            clock: Clock::system(),
+        })
+    }
+
+    /// The store, reading time from `clock`.
+    pub fn with_clock(self, clock: Clock) -> Store {
+        Store { clock, ..self }
+    }
+
+    /// The clock the store stamps rows with.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -138,9 +161,13 @@ impl Store {
     }
 
     pub(crate) async fn begin(&self) -> sqlx::Result<Tx> {
-        Ok(match &self.db {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let conn = match &self.db {
+            Db::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            now: self.clock.now_millis(),
         })
     }
 
@@ -166,16 +193,16 @@ impl Store {
 
 impl Tx {
     pub(crate) async fn commit(self) -> sqlx::Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await,
+            TxConn::Postgres(tx) => tx.commit().await,
         }
     }
 
     pub(crate) fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
         }
     }
 }

@@ -20,6 +20,10 @@ pub struct OutboundRow {
     pub status: String,
     pub external_id: Option<String>,
     pub inbound_external_id: Option<String>,
+    /// The language of the message it answers.
+    pub language: Option<String>,
+    /// A manager's reason for sending despite a guardrail block.
+    pub policy_override: Option<String>,
 }
 
 /// Queues a reply to `inbound_id` and its send job. Returns the outbound message id.
@@ -29,18 +33,20 @@ pub(super) async fn queue(
     inbound_id: i64,
     conversation_id: i64,
     body: &str,
+    policy_override: Option<&str>,
     now: Millis,
 ) -> anyhow::Result<i64> {
     let outbound_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, direction, channel, reply_to, kind, body, sent_at,
-                               status, status_rank, created_at)
-         SELECT id, 'out', channel, $1, 'text', $2, $3, 'queued', 0, $3 FROM conversations WHERE id = $4
+                               status, status_rank, created_at, policy_override)
+         SELECT id, 'out', channel, $1, 'text', $2, $3, 'queued', 0, $3, $5 FROM conversations WHERE id = $4
          RETURNING id",
     )
     .bind(inbound_id)
     .bind(body)
     .bind(now)
     .bind(conversation_id)
+    .bind(policy_override)
     .fetch_one(conn)
     .await)?;
     on_tx!(tx, |conn| sqlx::query(
@@ -67,7 +73,7 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT m.id, m.conversation_id, m.reply_to, m.channel, k.address AS to_address,
                     c.business_number, m.body, m.status, m.external_id,
-                    i.external_id AS inbound_external_id
+                    i.external_id AS inbound_external_id, i.language, m.policy_override
              FROM messages m
              JOIN conversations c ON c.id = m.conversation_id
              JOIN contacts k ON k.id = c.contact_id
@@ -131,6 +137,25 @@ impl Store {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// Stops a queued reply that the policy no longer allows (an opt-out since, the 24-hour
+    /// window closed, a block): it waits for a person in the inbox's "Not sent" list.
+    pub async fn mark_blocked(&self, out: &OutboundRow, why: &str, event: NewEvent) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE messages SET status = 'blocked', last_error = $1 WHERE id = $2 AND status = 'queued'"
+        )
+        .bind(why)
+        .bind(out.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if changed == 1 {
+            events::insert(&mut tx, &event.on(out.reply_to, out.conversation_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     /// Marks a queued message as being sent, before the provider is called. Returns `false` if

@@ -1,7 +1,7 @@
 //! Users and their login sessions. Session tokens are stored only as SHA-256 hashes.
 
 use super::{Store, on_pool};
-use crate::domain::{Millis, Role, now_millis};
+use crate::domain::{Millis, Role};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -43,7 +43,7 @@ impl Store {
         .bind(username)
         .bind(role.as_str())
         .bind(password_hash)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .fetch_optional(pool)
         .await)?)
     }
@@ -71,7 +71,7 @@ impl Store {
         .bind(token_hash)
         .bind(user_id)
         .bind(csrf_token)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .bind(expires_at)
         .execute(pool)
         .await
@@ -86,7 +86,7 @@ impl Store {
              WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
         .bind(token_hash)
-        .bind(now_millis())
+        .bind(self.clock.now_millis())
         .fetch_optional(pool)
         .await)?;
         row.map(|(id, username, role, csrf_token)| {

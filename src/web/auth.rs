@@ -1,7 +1,7 @@
 //! Login, logout and the signed-in user. Passwords are argon2 hashes; the session cookie is a
 //! random token stored only as its SHA-256 hash; every form carries the session's CSRF token.
 
-use crate::domain::{Role, now_millis};
+use crate::domain::Role;
 use crate::state::AppState;
 use crate::store::SessionUser;
 use crate::web::error::{AppError, AppResult};
@@ -229,7 +229,7 @@ async fn log_in(
             &token_hash(&token),
             user.id,
             &random_token(),
-            now_millis() + hours * 3_600_000,
+            state.clock().now_millis() + hours * 3_600_000,
         )
         .await?;
     // A fresh token on every login: a session id planted before login is worthless after it.

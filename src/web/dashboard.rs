@@ -84,7 +84,7 @@ async fn show_dashboard(
 ) -> AppResult<impl IntoResponse> {
     user.require(Role::Manager)?;
     let (jar, flash) = take_flash(jar);
-    let since = (chrono::Utc::now() - chrono::Duration::days(30))
+    let since = (state.clock().now() - chrono::Duration::days(30))
         .format("%Y-%m-%d")
         .to_string();
     let rows = table(&state.store.daily_counts(&since).await?);

@@ -1,5 +1,6 @@
 //! The review inbox: held drafts, a conversation with its draft, and the review actions.
 
+use crate::domain::Millis;
 use crate::review::{self, ReviewError};
 use crate::state::AppState;
 use crate::store::{ConversationRow, DraftRow, HeldDraft, ThreadMessage};
@@ -53,8 +54,8 @@ pub struct HeldView {
     pub age: String,
 }
 
-impl From<HeldDraft> for HeldView {
-    fn from(d: HeldDraft) -> Self {
+impl HeldView {
+    fn new(d: HeldDraft, now: Millis) -> Self {
         HeldView {
             id: d.id,
             conversation_id: d.conversation_id,
@@ -66,7 +67,7 @@ impl From<HeldDraft> for HeldView {
             intent: d.intent,
             confidence: format!("{:.0}%", d.confidence * 100.0),
             reasons: reasons(&d.hold_reasons),
-            age: age(d.created_at),
+            age: age(d.created_at, now),
         }
     }
 }
@@ -93,12 +94,13 @@ async fn show_inbox(
     jar: CookieJar,
 ) -> AppResult<impl IntoResponse> {
     let (jar, flash) = take_flash(jar);
+    let now = state.clock().now_millis();
     let held = state
         .store
         .held_drafts(200)
         .await?
         .into_iter()
-        .map(HeldView::from)
+        .map(|d| HeldView::new(d, now))
         .collect();
     let unsent = state
         .store
@@ -110,7 +112,7 @@ async fn show_inbox(
             status: m.status.unwrap_or_default().replace('_', " "),
             error: m.last_error.unwrap_or_default(),
             preview: m.body.chars().take(100).collect(),
-            age: age(m.sent_at),
+            age: age(m.sent_at, now),
         })
         .collect();
     let page = InboxPage {
@@ -207,7 +209,7 @@ impl ContactView {
         let market = c.market.as_deref().and_then(|m| state.catalog.market(m));
         let local_time = market
             .map(|m| {
-                let now = chrono::Utc::now();
+                let now = state.clock().now();
                 let open = if m.is_open(now) { "open" } else { "closed" };
                 format!("{} ({open})", now.with_timezone(&m.timezone).format("%a %H:%M"))
             })
@@ -215,7 +217,7 @@ impl ContactView {
         let window = c
             .last_inbound_at
             .map(|last| {
-                let left = last + 24 * 3_600_000 - crate::domain::now_millis();
+                let left = last + 24 * 3_600_000 - state.clock().now_millis();
                 if left > 0 {
                     format!("{} h {} min left", left / 3_600_000, left % 3_600_000 / 60_000)
                 } else {
@@ -287,6 +289,8 @@ struct ApproveForm {
     version: i64,
     /// Present when the rep edited the draft.
     body: Option<String>,
+    /// A manager's reason to send despite a guardrail block.
+    override_reason: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(draft = id, user = user.0.id))]
@@ -304,8 +308,21 @@ async fn approve_draft(
         .await?
         .ok_or(AppError::NotFound)?
         .conversation_id;
-    let message = match review::approve(&state, &user.0, id, form.version, form.body.as_deref()).await? {
-        Ok(_) => "Approved: the reply is on its way.".to_owned(),
+    let approval = review::approve(
+        &state,
+        &user.0,
+        id,
+        form.version,
+        form.body.as_deref(),
+        form.override_reason.as_deref(),
+    )
+    .await?;
+    let message = match approval {
+        Ok(approved) if approved.notes.is_empty() => "Approved: the reply is on its way.".to_owned(),
+        Ok(approved) => format!(
+            "Approved: the reply is on its way. Note: {}.",
+            approved.notes.join("; ")
+        ),
         Err(ReviewError::NotFound(_)) => return Err(AppError::NotFound),
         Err(e) => format!("Not approved: {e}."),
     };

@@ -21,9 +21,9 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
 }
 
-/// "3 min ago", "2 h ago", "5 d ago": how long since an epoch-milliseconds instant.
-pub fn age(at: i64) -> String {
-    let seconds = (crate::domain::now_millis() - at).max(0) / 1000;
+/// "3 min ago", "2 h ago", "5 d ago": how long from an epoch-milliseconds instant to `now`.
+pub fn age(at: i64, now: i64) -> String {
+    let seconds = (now - at).max(0) / 1000;
     match seconds {
         0..60 => format!("{seconds} s"),
         60..3600 => format!("{} min", seconds / 60),

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 pub use tuesday::channels::whatsapp::sign;
 use tuesday::config::Settings;
+use tuesday::domain::Clock;
 use tuesday::startup::Application;
 use tuesday::state::AppState;
 
@@ -180,6 +181,7 @@ pub async fn test_settings(dir: &std::path::Path, graph_base: &str) -> Settings 
         ..Settings::default()
     };
     settings.server.port = 0;
+    settings.clock_start = Some(TEST_CLOCK.now());
     settings.worker.enabled = false;
     settings.worker.retry_base_ms = 0;
     settings.whatsapp.app_secret = Some(SecretString::from(APP_SECRET));
@@ -229,6 +231,25 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// The clock the tests run on: a Wednesday afternoon in every market, whatever the hour CI
+/// runs at, so sending-hours rules let replies go unless a test sets another clock.
+pub static TEST_CLOCK: std::sync::LazyLock<Clock> = std::sync::LazyLock::new(|| {
+    Clock::starting_at(
+        chrono::DateTime::parse_from_rfc3339(OPEN_HOURS)
+            .expect("an RFC 3339 instant")
+            .to_utc(),
+    )
+});
+
+/// Wednesday 9 December 2026, 16:30 UTC: 17:30 in Madrid, 13:30 in São Paulo, 10:30 in Mexico
+/// City and 11:30 in New York. Open everywhere, outside quiet hours, on no holiday.
+pub const OPEN_HOURS: &str = "2026-12-09T16:30:00Z";
+
+/// Unix seconds now on the test clock, as Meta stamps a message.
+pub fn now_seconds() -> String {
+    TEST_CLOCK.now().timestamp().to_string()
+}
+
 /// A WhatsApp delivery with one text message.
 pub fn text_delivery(wamid: &str, from: &str, name: &str, body: &str) -> String {
     json!({
@@ -237,7 +258,7 @@ pub fn text_delivery(wamid: &str, from: &str, name: &str, body: &str) -> String 
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
             "contacts": [{"profile": {"name": name}, "wa_id": from}],
-            "messages": [{"from": from, "id": wamid, "timestamp": "1764780000", "type": "text", "text": {"body": body}}]
+            "messages": [{"from": from, "id": wamid, "timestamp": now_seconds(), "type": "text", "text": {"body": body}}]
         }}]}]
     })
     .to_string()
@@ -250,7 +271,7 @@ pub fn status_delivery(wamid: &str, status: &str) -> String {
         "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-            "statuses": [{"id": wamid, "status": status, "timestamp": "1764780100", "recipient_id": "5511987654321"}]
+            "statuses": [{"id": wamid, "status": status, "timestamp": now_seconds(), "recipient_id": "5511987654321"}]
         }}]}]
     })
     .to_string()

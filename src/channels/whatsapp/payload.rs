@@ -1,7 +1,7 @@
 //! The Cloud API webhook payload: batched entries of messages and statuses, parsed into the
 //! channel-neutral types. Unknown fields and message types are kept, never a crash.
 
-use crate::channels::{Delivery, DeliveryStatus, InboundMessage, StatusUpdate, WHATSAPP};
+use crate::channels::{Delivery, DeliveryStatus, InboundMessage, PreferenceUpdate, StatusUpdate, WHATSAPP};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -47,6 +47,19 @@ struct MessagesValue {
     statuses: Vec<RawStatus>,
     #[serde(default)]
     errors: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct PreferencesValue {
+    #[serde(default)]
+    user_preferences: Vec<Preference>,
+}
+
+#[derive(Deserialize)]
+struct Preference {
+    wa_id: String,
+    value: String,
+    timestamp: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +120,31 @@ pub fn parse_delivery(body: &[u8], known_numbers: &[String]) -> Result<Delivery,
 
     let mut delivery = Delivery::default();
     for change in envelope.entry.into_iter().flat_map(|e| e.changes) {
+        if change.field == "user_preferences" {
+            let value: PreferencesValue = serde_json::from_value(change.value)
+                .map_err(|e| ParseError::Unrecognised(format!("user_preferences change: {e}")))?;
+            for preference in value.user_preferences {
+                let stop = match preference.value.as_str() {
+                    "stop" => true,
+                    "resume" => false,
+                    other => {
+                        delivery.ignored.push(format!("preference {other}"));
+                        continue;
+                    }
+                };
+                let seconds = match &preference.timestamp {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                delivery.preferences.push(PreferenceUpdate {
+                    channel: WHATSAPP,
+                    address: preference.wa_id,
+                    stop,
+                    at: parse_timestamp(&seconds)?,
+                });
+            }
+            continue;
+        }
         if change.field != "messages" {
             delivery.ignored.push(format!("field {}", change.field));
             continue;
@@ -230,7 +268,9 @@ mod tests {
         "metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
         "statuses":[{"id":"wamid.OUT","status":"failed","timestamp":"1749416400","recipient_id":"5511987654321",
           "errors":[{"code":131026,"title":"Message undeliverable","error_data":{"details":"Receiver is incapable"}}]}]}},
-        {"field":"user_preferences","value":{}}]}]}"#;
+        {"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+          "user_preferences":[{"wa_id":"5511987654321","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1749416410}]}},
+        {"field":"account_update","value":{}}]}]}"#;
 
     #[test]
     fn reads_batched_messages_and_statuses() {
@@ -256,7 +296,16 @@ mod tests {
                 .unwrap_or("")
                 .contains("131026")
         );
-        assert_eq!(delivery.ignored, ["field user_preferences"]);
+        assert_eq!(delivery.ignored, ["field account_update"]);
+        assert_eq!(
+            delivery.preferences,
+            [PreferenceUpdate {
+                channel: WHATSAPP,
+                address: "5511987654321".into(),
+                stop: true,
+                at: 1_749_416_410_000
+            }]
+        );
     }
 
     #[test]

@@ -68,6 +68,7 @@ async fn receive_webhook(
                 new = summary.new_messages,
                 duplicates = summary.duplicate_messages,
                 statuses = summary.statuses,
+                preferences = summary.preferences,
                 "webhook stored"
             );
             if summary.new_messages + summary.statuses > 0 {
