@@ -19,6 +19,8 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub worker: WorkerSettings,
     pub users: SeedUsers,
+    /// Model providers, tiers, prices and budgets (see `routing`).
+    pub routing: crate::routing::RoutingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +93,7 @@ impl Default for Settings {
             pipeline: PipelineSettings::default(),
             worker: WorkerSettings::default(),
             users: SeedUsers::default(),
+            routing: crate::routing::RoutingSettings::default(),
         }
     }
 }
@@ -170,6 +173,7 @@ impl Settings {
             (0.0..=1.0).contains(&settings.pipeline.confidence_threshold),
             "pipeline.confidence_threshold must be between 0 and 1"
         );
+        settings.routing.validate()?;
         Ok(settings)
     }
 

@@ -97,6 +97,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let created = seed::seed_if_empty(&store, &settings.users).await?;
     let catalog: Catalog = store.load_catalog().await?;
     let classifier = tokio::task::spawn_blocking(Classifier::demo).await??;
+    let router = Arc::new(crate::routing::ModelRouter::new(&settings.routing)?);
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
         settings: Arc::new(settings),
@@ -104,6 +105,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
         catalog: Arc::new(catalog),
         classifier: Arc::new(classifier),
         replies: Arc::new(Replies::demo()?),
+        router,
         jobs_ready: Arc::new(Notify::new()),
     };
     Ok((state, created))

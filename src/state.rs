@@ -5,6 +5,7 @@ use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
 use crate::pipeline::classify::Classifier;
 use crate::pipeline::draft::Replies;
+use crate::routing::ModelRouter;
 use crate::store::Store;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub classifier: Arc<Classifier>,
     pub replies: Arc<Replies>,
+    /// Picks the model tier for each task and calls the providers.
+    pub router: Arc<ModelRouter>,
     pub whatsapp: WhatsAppClient,
     /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
     pub jobs_ready: Arc<Notify>,

@@ -1,4 +1,8 @@
-//! The command line: `tuesday serve` (the default) and `tuesday migrate`.
+//! The command line: `tuesday serve` (the default), `tuesday migrate`, and the tools.
+//! Each command beyond serving lives in a file of its own.
+
+mod classify;
+mod draft;
 
 use crate::config::Settings;
 use crate::startup::{Application, ServeRole};
@@ -26,6 +30,10 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Classify a message through the model cascade; print the route, model and cost.
+    Classify(classify::ClassifyArgs),
+    /// Classify and draft a reply to a message; print the route, model, cost and reply.
+    Draft(draft::DraftArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -37,6 +45,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} is up to date", settings.database_url);
             Ok(())
         }
+        Command::Classify(args) => classify::run(&args, &settings).await,
+        Command::Draft(args) => draft::run(&args, &settings).await,
     }
 }
 

@@ -9,7 +9,9 @@ mod drafts;
 mod events;
 mod inbound;
 mod jobs;
+mod model_calls;
 mod outbound;
+mod routing_facts;
 mod users;
 
 pub use conversations::{ConversationRow, ThreadMessage};
@@ -17,7 +19,11 @@ pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use events::{DailyCount, EventRow, NewEvent};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use jobs::{ClaimedJob, JobCounts};
+pub use model_calls::{
+    BaselineTokens, DaySpend, NewModelCall, Reservation, SpendScope, SpendSummary, SpendToDate,
+};
 pub use outbound::OutboundRow;
+pub use routing_facts::ReviewedDraft;
 pub use users::{SessionUser, UserRow};
 
 use anyhow::Context;
