@@ -137,7 +137,10 @@ struct Tally {
     messages: usize,
     correct: usize,
     cost: Decimal,
+    classify_cost: Decimal,
     classify_tiers: BTreeMap<Tier, usize>,
+    /// Right intents among the answers each tier kept.
+    classify_right: BTreeMap<Tier, usize>,
     draft_tiers: BTreeMap<Tier, usize>,
 }
 
@@ -265,7 +268,9 @@ async fn main() -> anyhow::Result<()> {
         routed.messages += 1;
         routed.correct += usize::from(intent == example.intent);
         routed.cost += class.cost + drafted.cost;
+        routed.classify_cost += class.cost;
         *routed.classify_tiers.entry(class.tier).or_default() += 1;
+        *routed.classify_right.entry(class.tier).or_default() += usize::from(intent == example.intent);
         *routed.draft_tiers.entry(drafted.tier).or_default() += 1;
 
         // One tier for everything: one classification call and one drafting call per message.
@@ -296,7 +301,9 @@ async fn main() -> anyhow::Result<()> {
             let reply = models.complete("anthropic", profile.model, &request).await?;
             tally.messages += 1;
             tally.correct += usize::from(predicted == example.intent);
-            tally.cost += pricing::cost(&answer.usage, &price) + pricing::cost(&reply.usage, &price);
+            let classify_cost = pricing::cost(&answer.usage, &price);
+            tally.cost += classify_cost + pricing::cost(&reply.usage, &price);
+            tally.classify_cost += classify_cost;
             *tally.classify_tiers.entry(tier).or_default() += 1;
             *tally.draft_tiers.entry(tier).or_default() += 1;
         }
@@ -328,16 +335,21 @@ async fn main() -> anyhow::Result<()> {
         routed.messages, settings.tau0, settings.tau1
     );
     println!();
-    println!("| run | intent accuracy | cost (USD) | share of all-standard cost |");
-    println!("|---|---|---|---|");
+    println!(
+        "| run | intent accuracy | classification cost | share of all-standard | \
+         classification + drafting cost | share of all-standard |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (name, tally) in [
         ("routed", &routed),
         ("all on standard", &all_standard),
         ("all on flagship", &all_flagship),
     ] {
         println!(
-            "| {name} | {:.1}% | {} | {:.1}% |",
+            "| {name} | {:.1}% | {} | {:.1}% | {} | {:.1}% |",
             tally.accuracy() * 100.0,
+            tally.classify_cost.round_dp(6),
+            ratio(tally.classify_cost, all_standard.classify_cost),
             tally.cost.round_dp(6),
             ratio(tally.cost, all_standard.cost)
         );
@@ -351,6 +363,18 @@ async fn main() -> anyhow::Result<()> {
         "routed, drafts written by:           {}",
         share(&routed.draft_tiers, routed.messages)
     );
+    let kept: Vec<String> = Tier::ALL
+        .iter()
+        .filter_map(|t| {
+            let n = *routed.classify_tiers.get(t)?;
+            let right = *routed.classify_right.get(t).unwrap_or(&0);
+            Some(format!(
+                "{t} {right}/{n} ({:.1}%)",
+                right as f64 * 100.0 / n as f64
+            ))
+        })
+        .collect();
+    println!("routed, intents right per tier kept:  {}", kept.join(", "));
     println!(
         "dashboard baselines (the routed run's kept answers repriced): all-standard {} USD, all-flagship {} USD",
         reprice(settings.baseline_model(Tier::Standard)).round_dp(6),

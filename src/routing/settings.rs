@@ -84,7 +84,9 @@ impl Default for RoutingSettings {
             providers: BTreeMap::new(),
             tiers: TierSettings::default(),
             prices: BTreeMap::new(),
-            tau0: 0.75,
+            // Chosen with the routing benchmark (docs/BENCHMARKS.md, "Tiered routing"): the
+            // lowest τ0 whose routed accuracy still matches the all-standard run.
+            tau0: 0.39,
             tau1: 0.7,
             simple_drafts: SimpleDrafts::Templates,
             plain_question_max_chars: 160,

@@ -54,7 +54,8 @@ async fn show_trace(
             let is_problem = matches!(
                 r.kind.as_str(),
                 "send_attempt" | "send_failed" | "status_failed" | "channel_not_configured"
-            ) || (r.kind == "guardrail" && !r.summary.contains(": pass"));
+            ) || (r.kind == "guardrail" && !r.summary.contains(": pass"))
+                || (r.kind == "model_call" && !r.summary.contains(": ok,"));
             EventView {
                 is_problem,
                 since_start: format!("+{} ms", r.at - start),

@@ -11,11 +11,11 @@ fn d(s: &str) -> Decimal {
 
 #[test]
 fn classification_escalates_on_doubt_only() {
-    let s = settings(); // τ0 0.75, τ1 0.70
+    let s = settings(); // τ0 0.39, τ1 0.70
     let cases = [
         (Tier::Local, 0.90, None),
-        (Tier::Local, 0.75, None),
-        (Tier::Local, 0.74, Some((Tier::Fast, "below_tau0"))),
+        (Tier::Local, 0.39, None),
+        (Tier::Local, 0.38, Some((Tier::Fast, "below_tau0"))),
         (Tier::Fast, 0.70, None),
         (Tier::Fast, 0.69, Some((Tier::Standard, "below_tau1"))),
         (Tier::Standard, 0.10, None),
