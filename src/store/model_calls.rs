@@ -164,6 +164,8 @@ impl Store {
     }
 
     /// Sets `amount` aside for a call on `tier` if it fits under both limits; `None` if not.
+    /// A reservation whose call never settles (the process died mid-call) stays booked for
+    /// the rest of its day: the budget errs on the side of spending less.
     pub async fn reserve_spend(
         &self,
         tier: &'static str,

@@ -33,6 +33,8 @@ struct TracePage {
     conversation_id: i64,
     body: String,
     events: Vec<EventView>,
+    /// What the models cost for this message, all calls included.
+    model_cost: String,
 }
 
 async fn show_trace(
@@ -42,6 +44,10 @@ async fn show_trace(
 ) -> AppResult<impl IntoResponse> {
     let message = state.store.message(id).await?.ok_or(AppError::NotFound)?;
     let rows = state.store.trace(id).await?;
+    let spend = state
+        .store
+        .spend_for(crate::store::SpendScope::Message(id))
+        .await?;
     let start = rows.first().map_or(0, |r| r.at);
     let events = rows
         .into_iter()
@@ -73,6 +79,11 @@ async fn show_trace(
         conversation_id: message.conversation_id,
         body: message.body,
         events,
+        model_cost: format!(
+            "{} in {} model call(s)",
+            crate::web::spend::usd(spend.cost_usd),
+            spend.calls
+        ),
     };
     Ok(Page(page))
 }
