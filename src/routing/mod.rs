@@ -204,11 +204,13 @@ impl ModelRouter {
         while let Some(wanted) = next.take() {
             let fitted = policy::fit(&wanted, &ceiling, &configured, Fallback::Up);
             if fitted.tier <= tier {
+                // The answer that stands: the last tier that answered, else the local one.
+                let standing = if kept.is_some() { tier } else { Tier::Local };
                 events.push(route_event(
                     "classify",
-                    &format!("Classification stays {tier}: {}", fitted.why),
+                    &format!("Classification stays {standing}: {}", fitted.why),
                     fitted.reason,
-                    tier,
+                    standing,
                 ));
                 break;
             }
