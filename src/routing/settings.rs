@@ -193,3 +193,63 @@ impl RoutingSettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
+mod tests {
+    use crate::config::Settings;
+    use secrecy::ExposeSecret;
+    use std::path::Path;
+
+    #[test]
+    fn tiers_come_from_the_file_and_keys_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tuesday.toml",
+                r#"
+[routing.providers.anthropic]
+[routing.providers.vllm]
+kind = "openai"
+base_url = "http://127.0.0.1:8000"
+[routing.tiers]
+fast = [{ provider = "vllm", model = "llama-3.3-70b" }]
+standard = [{ provider = "anthropic", model = "claude-sonnet-5" }]
+[routing.prices."llama-3.3-70b"]
+input = "0.6"
+output = "0.6"
+cache_write = "0"
+cache_read = "0"
+[routing.budget]
+daily_usd = "5.50"
+"#,
+            )?;
+            jail.set_env(
+                "TUESDAY_ROUTING__PROVIDERS__ANTHROPIC__API_KEY",
+                "sk-ant-from-env",
+            );
+            let settings = Settings::load(Path::new("tuesday.toml")).expect("loads");
+            let routing = &settings.routing;
+            let key = routing.providers["anthropic"].api_key.as_ref().expect("key");
+            assert_eq!(key.expose_secret(), "sk-ant-from-env");
+            assert_eq!(routing.tiers.fast[0].model, "llama-3.3-70b");
+            assert_eq!(routing.budget.daily_usd.to_string(), "5.50");
+            assert_eq!(routing.budget.monthly_usd.to_string(), "500");
+            assert!(!format!("{settings:?}").contains("sk-ant-from-env"));
+            crate::routing::ModelRouter::new(routing).expect("the router builds");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_model_without_a_price_is_refused_at_start_up() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tuesday.toml",
+                "[routing.providers.openai]\n[routing.tiers]\nfast = [{ provider = \"openai\", model = \"gpt-9\" }]",
+            )?;
+            let err = Settings::load(Path::new("tuesday.toml")).expect_err("no price for gpt-9");
+            assert!(format!("{err:#}").contains("gpt-9"), "{err:#}");
+            Ok(())
+        });
+    }
+}
