@@ -2,7 +2,7 @@
 //! The customer's words go in as a JSON document, never as instructions; a random canary in
 //! the system prompt lets a guardrail catch a draft that leaks the instructions.
 
-use crate::catalog::{Catalog, Market};
+use crate::catalog::{Catalog, Market, Modality};
 use crate::domain::{Intent, Language, Money};
 use crate::models::Request;
 use serde::Deserialize;
@@ -142,13 +142,16 @@ fn catalog_facts(catalog: &Catalog, language: Language, market: &Market) -> Stri
                 text
             })
             .unwrap_or_else(|| "no price in this currency".to_owned());
+        let modality = match course.modality {
+            Modality::Live => "live online classes",
+            Modality::SelfPaced => "self-paced",
+        };
         lines.push(format!(
-            "- {} [{}]: {} weeks, {} hours a week, {:?}, next start {}; price {}",
+            "- {} [{}]: {} weeks, {} hours a week, {modality}, next start {}; price {}",
             course.name.get(language),
             course.code,
             course.weeks,
             course.hours_per_week,
-            course.modality,
             course.next_start,
             price
         ));
