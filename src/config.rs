@@ -19,6 +19,8 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub worker: WorkerSettings,
     pub users: SeedUsers,
+    /// Model providers, tiers, prices and budgets (see `routing`).
+    pub routing: crate::routing::RoutingSettings,
     /// Start the clock at this instant (RFC 3339) and run on from there, to see how the
     /// sending-hours rules behave at another hour. Unset: the system clock.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
@@ -97,6 +99,7 @@ impl Default for Settings {
             pipeline: PipelineSettings::default(),
             worker: WorkerSettings::default(),
             users: SeedUsers::default(),
+            routing: crate::routing::RoutingSettings::default(),
             clock_start: None,
         }
     }
@@ -178,6 +181,7 @@ impl Settings {
             (0.0..=1.0).contains(&settings.pipeline.confidence_threshold),
             "pipeline.confidence_threshold must be between 0 and 1"
         );
+        settings.routing.validate()?;
         Ok(settings)
     }
 

@@ -6,7 +6,7 @@ use crate::catalog::{Catalog, Market};
 use crate::domain::{Language, Millis};
 use crate::guardrails::{self, Finding, History, Verdict};
 use crate::state::AppState;
-use crate::store::InboundContext;
+use crate::store::{ContactHistory, InboundContext};
 use chrono::{DateTime, TimeZone, Utc};
 
 /// Rules whose hold no review can lift: the reply must wait, or not go at all.
@@ -52,42 +52,95 @@ pub async fn check(
     reply: &Reply<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Vec<Finding>>> {
-    let Some(ctx) = state.store.inbound_context(reply.message_id).await? else {
+    let prepared = prepare(state, reply.message_id, reply.language, now).await?;
+    Ok(prepared.map(|gate| gate.check(state, reply.body, reply.confidence, None)))
+}
+
+/// What the rules know about the contact a reply goes to, loaded once so that several candidate
+/// drafts (a template, then a model's, then a flagship's) are judged against the same facts.
+pub struct Prepared {
+    ctx: InboundContext,
+    history: ContactHistory,
+    language: Option<Language>,
+    /// A time zone set by hand on the contact, when it differs from their market's.
+    timezone: Option<chrono_tz::Tz>,
+    now: DateTime<Utc>,
+}
+
+/// Loads the contact behind `message_id` and their history. `None` when the message is gone.
+pub async fn prepare(
+    state: &AppState,
+    message_id: i64,
+    language: Option<Language>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Prepared>> {
+    let Some(ctx) = state.store.inbound_context(message_id).await? else {
         return Ok(None);
     };
-    let market = market_of(&state.catalog, &ctx, reply.language);
-    let language = reply.language.unwrap_or(market.language);
-    let mut context = guardrails::Context::new(&state.catalog, &state.policy, market, language, now)
-        .with_thread(&ctx.body)
-        .with_phone(&ctx.contact_address);
-    if let Some((confidence, threshold)) = reply.confidence {
-        context = context.with_confidence(confidence, threshold);
-    }
+    let market = market_of(&state.catalog, &ctx, language);
+    let language_of_reply = language.unwrap_or(market.language);
+    let default_tz = guardrails::Context::new(&state.catalog, &state.policy, market, language_of_reply, now)
+        .with_phone(&ctx.contact_address)
+        .timezone();
     let mut history = state
         .store
-        .contact_history(ctx.contact_id, local_day_start(now, context.timezone()))
+        .contact_history(ctx.contact_id, local_day_start(now, default_tz))
         .await?;
     // A time zone set by hand on the contact moves their day: count again from its midnight.
-    if let Some(tz) = history
+    let timezone = history
         .timezone
         .as_deref()
         .and_then(|tz| tz.parse::<chrono_tz::Tz>().ok())
-        && tz != context.timezone()
-    {
-        context = context.with_timezone(tz);
+        .filter(|tz| *tz != default_tz);
+    if let Some(tz) = timezone {
         history = state
             .store
             .contact_history(ctx.contact_id, local_day_start(now, tz))
             .await?;
     }
-    let context = context.with_history(History {
-        last_inbound: history.last_inbound_at.and_then(DateTime::from_timestamp_millis),
-        outbound_today: u32::try_from(history.outbound_today).unwrap_or(u32::MAX),
-        previous_outbound: history.previous_outbound.as_deref(),
-        opted_out: history.opted_out_at.is_some(),
-        opt_out_confirmed: history.sent_since_opt_out > 0,
-    });
-    Ok(Some(guardrails::check(reply.body, &context)))
+    Ok(Some(Prepared {
+        ctx,
+        history,
+        language,
+        timezone,
+        now,
+    }))
+}
+
+impl Prepared {
+    /// Runs every rule on `body`. `confidence` is the classifier's and its threshold, when a
+    /// model's judgement is at stake; `canary` the token planted in the model's instructions.
+    pub fn check(
+        &self,
+        state: &AppState,
+        body: &str,
+        confidence: Option<(f64, f64)>,
+        canary: Option<&str>,
+    ) -> Vec<Finding> {
+        let market = market_of(&state.catalog, &self.ctx, self.language);
+        let language = self.language.unwrap_or(market.language);
+        let mut context = guardrails::Context::new(&state.catalog, &state.policy, market, language, self.now)
+            .with_thread(&self.ctx.body)
+            .with_phone(&self.ctx.contact_address);
+        if let Some(tz) = self.timezone {
+            context = context.with_timezone(tz);
+        }
+        if let Some((confidence, threshold)) = confidence {
+            context = context.with_confidence(confidence, threshold);
+        }
+        if let Some(canary) = canary {
+            context = context.with_canary(canary);
+        }
+        let history = &self.history;
+        let context = context.with_history(History {
+            last_inbound: history.last_inbound_at.and_then(DateTime::from_timestamp_millis),
+            outbound_today: u32::try_from(history.outbound_today).unwrap_or(u32::MAX),
+            previous_outbound: history.previous_outbound.as_deref(),
+            opted_out: history.opted_out_at.is_some(),
+            opt_out_confirmed: history.sent_since_opt_out > 0,
+        });
+        guardrails::check(body, &context)
+    }
 }
 
 /// What the outbox does with a reply a person or the pipeline already let through.

@@ -2,7 +2,7 @@
 //! English, holds risky drafts for review, and traces every action.
 //!
 //! A message's path: `channels` (webhook in) → `store` (raw + parsed, one transaction) → `jobs`
-//! → `pipeline` (language, classify, draft) → `guardrails` → `review` (people) → `outbox` →
+//! → `pipeline` (language, classify, draft; `routing` picks the model tier) → `guardrails` → `review` (people) → `outbox` →
 //! `channels` (send out). `web` is the browser side.
 
 pub mod catalog;
@@ -14,9 +14,11 @@ pub mod eval;
 pub mod gate;
 pub mod guardrails;
 pub mod jobs;
+pub mod models;
 pub mod outbox;
 pub mod pipeline;
 pub mod review;
+pub mod routing;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -108,6 +108,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     // Read lingua's n-gram models into the detector's table now, not on the first message.
     tokio::task::spawn_blocking(crate::pipeline::language::Detector::shared).await?;
     let policy = crate::guardrails::Policy::demo(&catalog)?;
+    let router = Arc::new(crate::routing::ModelRouter::new(&settings.routing)?);
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
         settings: Arc::new(settings),
@@ -116,6 +117,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
         policy: Arc::new(policy),
         classifier: Arc::new(classifier),
         replies: Arc::new(Replies::demo()?),
+        router,
         jobs_ready: Arc::new(Notify::new()),
     };
     Ok((state, created))

@@ -7,6 +7,7 @@ use crate::domain::Clock;
 use crate::guardrails::Policy;
 use crate::pipeline::classify::Classifier;
 use crate::pipeline::draft::Replies;
+use crate::routing::ModelRouter;
 use crate::store::Store;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     pub classifier: Arc<Classifier>,
     pub replies: Arc<Replies>,
+    /// Picks the model tier for each task and calls the providers.
+    pub router: Arc<ModelRouter>,
     pub whatsapp: WhatsAppClient,
     /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
     pub jobs_ready: Arc<Notify>,

@@ -1,7 +1,9 @@
-//! The command line: `tuesday serve` (the default), `tuesday migrate`, and the offline tools
-//! (guardrails, language ID, evaluation, training). Each command beyond serving lives in a file
-//! of its own.
+//! The command line: `tuesday serve` (the default), `tuesday migrate`, and the tools: routing
+//! (classify, draft), guardrails, language ID, evaluation and training. Each command beyond
+//! serving lives in a file of its own.
 
+mod classify;
+mod draft;
 mod eval;
 mod guard;
 mod guard_report;
@@ -35,6 +37,10 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Classify a message through the model cascade; print the route, model and cost.
+    Classify(classify::ClassifyArgs),
+    /// Classify and draft a reply to a message; print the route, model, cost and reply.
+    Draft(draft::DraftArgs),
     /// Check one draft against every guardrail and print the findings as JSON.
     Guard(guard::GuardArgs),
     /// Precision and recall of the guardrails over the labelled corpus.
@@ -58,6 +64,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} is up to date", settings.database_url);
             Ok(())
         }
+        Command::Classify(args) => classify::run(&args, &settings).await,
+        Command::Draft(args) => draft::run(&args, &settings).await,
         Command::Guard(args) => guard::run(args),
         Command::GuardReport(args) => guard_report::run(args),
         Command::Langid(args) => langid::run(&args),

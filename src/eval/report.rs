@@ -191,8 +191,11 @@ mod tests {
     #[test]
     fn tiers_curve_and_calibration() {
         let report = EvalReport::build(vec![], "demo".into(), &sample(), 0.9);
-        assert_eq!(report.tiers.len(), 1);
+        // Every tier is listed; offline, the local one answers everything.
+        assert_eq!(report.tiers.len(), Tier::ALL.len());
+        assert_eq!(report.tiers[0].tier, Tier::Local);
         assert_eq!((report.tiers[0].messages, report.tiers[0].share), (4, 1.0));
+        assert!(report.tiers[1..].iter().all(|t| t.messages == 0));
         assert!(report.tiers[0].cost.amount.is_zero());
         assert_eq!(report.coverage.len(), 20);
         assert_eq!(report.coverage[0].accuracy, Some(0.75));

@@ -12,6 +12,7 @@ use crate::domain::{Intent, Language};
 use crate::gate;
 use crate::guardrails::{self, Verdict};
 use crate::jobs::Outcome;
+use crate::routing::{self, DraftTask, RoutedClassification, Subject, prompts::DraftInput};
 use crate::state::AppState;
 use crate::store::{NewDraft, NewEvent};
 use anyhow::Context;
@@ -35,8 +36,24 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
 
     let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
     let market = market.unwrap_or_else(|| catalog.default_market(detected.language));
-    let classification = state.classifier.classify(&ctx.body);
-    let intent = if ctx.kind == "text" || ctx.kind == "button" || ctx.kind == "interactive" {
+    let subject = Subject {
+        message_id: Some(message_id),
+        conversation_id: Some(ctx.conversation_id),
+        contact_id: Some(ctx.contact_id),
+    };
+    let local = state.classifier.classify(&ctx.body);
+    let is_text = ctx.kind == "text" || ctx.kind == "button" || ctx.kind == "interactive";
+    let routed_class = if is_text {
+        state
+            .router
+            .classify(store, subject, detected.language, &ctx.body, local)
+            .await
+            .context("while routing the classification")?
+    } else {
+        RoutedClassification::local(local)
+    };
+    let classification = &routed_class.classification;
+    let intent = if is_text {
         classification.intent
     } else {
         Intent::Other
@@ -50,44 +67,89 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         market,
     );
     let settings = &state.settings.pipeline;
-    let reply = gate::Reply {
-        message_id,
-        body: &draft.body,
-        language: Some(detected.language),
-        confidence: Some((classification.confidence, settings.confidence_threshold)),
+    let routing_settings = state.router.settings();
+    let (facts, thread) = routing::facts::gather(
+        store,
+        catalog,
+        &ctx,
+        intent,
+        is_text,
+        routing_settings.heavy_edit_ratio,
+    )
+    .await?;
+    let thread: Vec<(&str, &str)> = thread.iter().map(|(who, text)| (*who, text.as_str())).collect();
+    let task = DraftTask {
+        subject,
+        input: DraftInput {
+            catalog,
+            market,
+            language: detected.language,
+            intent,
+            thread: &thread,
+            reference: &draft.body,
+            failures: &[],
+        },
+        facts,
+        template_body: &draft.body,
+        template_name: &draft.template,
     };
-    let Some(findings) = gate::check(state, &reply, state.clock().now()).await? else {
+    let Some(gate) = gate::prepare(state, message_id, Some(detected.language), state.clock().now()).await?
+    else {
         return Ok(Outcome::Failed(format!("inbound message {message_id} vanished")));
     };
+    let confidence = Some((classification.confidence, settings.confidence_threshold));
+    let check = |body: &str, canary: Option<&str>| gate.check(state, body, confidence, canary);
+    let routed = state
+        .router
+        .draft(store, &task, check)
+        .await
+        .context("while routing the draft")?;
+    let findings = &routed.findings;
     let opt_out = guardrails::opt_out::detect(&ctx.body, &state.policy).is_some();
-    let decision = decide::decide(intent, &findings, &settings.auto_send_intents);
+    let decision = decide::decide(intent, findings, &settings.auto_send_intents);
 
     let on = |event: NewEvent| event.on(message_id, ctx.conversation_id);
-    let mut events = vec![
-        on(NewEvent::new("language", format!("Language {} by {}", detected.language, detected.method.describe()))
-            .detail(json!({
-                "language": detected.language,
-                "method": detected.method.describe(),
-                "confidence": detected.confidence,
-                "market": market.code,
-            }))),
-        on(NewEvent::new(
-            "classified",
-            format!("Intent {intent} with confidence {:.2} (local classifier)", classification.confidence),
-        )
-        .detail(json!({
-            "intent": intent,
-            "confidence": classification.confidence,
-            "model": "local",
-            "ranked": classification.ranked.iter().take(3).map(|(i, p)| json!({"intent": i, "p": p})).collect::<Vec<_>>(),
-        }))),
-        on(NewEvent::new("drafted", format!("Draft from template {}", draft.template)).detail(json!({
-            "template": draft.template,
-            "courses": draft.courses,
-            "body": draft.body,
-        }))),
-    ];
-    for finding in &findings {
+    let mut events = vec![on(NewEvent::new(
+        "language",
+        format!("Language {} by {}", detected.language, detected.method.describe()),
+    )
+    .detail(json!({
+        "language": detected.language,
+        "method": detected.method.describe(),
+        "whatlang_confidence": detected.confidence,
+        "market": market.code,
+    })))];
+    events.extend(routed_class.events.iter().cloned().map(on));
+    let classified_by = match routed_class.tier {
+        routing::Tier::Local => "local classifier".to_owned(),
+        tier => format!("{tier}: {}", routed_class.model),
+    };
+    events.push(on(NewEvent::new(
+        "classified",
+        format!("Intent {intent} with confidence {:.2} ({classified_by})", classification.confidence),
+    )
+    .detail(json!({
+        "intent": intent,
+        "confidence": classification.confidence,
+        "tier": routed_class.tier,
+        "model": routed_class.model,
+        "cost_usd": routed_class.cost.normalize().to_string(),
+        "ranked": classification.ranked.iter().take(3).map(|(i, p)| json!({"intent": i, "p": p})).collect::<Vec<_>>(),
+    }))));
+    events.extend(routed.events.iter().cloned().map(on));
+    let drafted = match routed.tier {
+        routing::Tier::Local => format!("Draft from template {}", draft.template),
+        tier => format!("Draft by {tier}: {}", routed.model),
+    };
+    events.push(on(NewEvent::new("drafted", drafted).detail(json!({
+        "template": draft.template,
+        "source": routed.source,
+        "tier": routed.tier,
+        "cost_usd": routed.cost.normalize().to_string(),
+        "courses": draft.courses,
+        "body": routed.body,
+    }))));
+    for finding in findings {
         events.push(on(NewEvent::new(
             "guardrail",
             format!("{}: {:?} ({})", finding.rule, finding.verdict, finding.reason).to_lowercase(),
@@ -117,8 +179,8 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
             language: detected.language.code().to_owned(),
             intent: intent.as_str().to_owned(),
             confidence: classification.confidence,
-            body: draft.body,
-            source: format!("template:{}", draft.template),
+            body: routed.body.clone(),
+            source: routed.source.clone(),
             auto_send: decision.auto_send,
             hold_reasons: serde_json::to_value(&decision.reasons)?,
             opt_out,

@@ -10,7 +10,9 @@ mod drafts;
 mod events;
 mod inbound;
 mod jobs;
+mod model_calls;
 mod outbound;
+mod routing_facts;
 mod users;
 
 pub use contacts::{ContactHistory, SuppressedContact};
@@ -19,7 +21,11 @@ pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use events::{DailyCount, EventRow, NewEvent};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use jobs::{ClaimedJob, JobCounts};
+pub use model_calls::{
+    BaselineTokens, DaySpend, NewModelCall, Reservation, SpendScope, SpendSummary, SpendToDate,
+};
 pub use outbound::OutboundRow;
+pub use routing_facts::ReviewedDraft;
 pub use users::{SessionUser, UserRow};
 
 use crate::domain::{Clock, Millis};

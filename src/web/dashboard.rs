@@ -75,6 +75,7 @@ struct DashboardPage {
     queued_jobs: i64,
     failed_jobs: i64,
     whatsapp_configured: bool,
+    spend: crate::web::spend::SpendView,
 }
 
 async fn show_dashboard(
@@ -100,6 +101,7 @@ async fn show_dashboard(
         queued_jobs: jobs.queued + jobs.running,
         failed_jobs: jobs.failed,
         whatsapp_configured: state.whatsapp.is_configured(),
+        spend: crate::web::spend::spend_view(&state, &since).await?,
     };
     Ok((jar, Page(page)))
 }

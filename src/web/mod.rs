@@ -6,6 +6,7 @@ pub mod auth;
 mod dashboard;
 pub mod error;
 mod inbox;
+mod spend;
 mod templates;
 mod traces;
 

@@ -33,6 +33,8 @@ struct TracePage {
     conversation_id: i64,
     body: String,
     events: Vec<EventView>,
+    /// What the models cost for this message, all calls included.
+    model_cost: String,
 }
 
 async fn show_trace(
@@ -42,6 +44,10 @@ async fn show_trace(
 ) -> AppResult<impl IntoResponse> {
     let message = state.store.message(id).await?.ok_or(AppError::NotFound)?;
     let rows = state.store.trace(id).await?;
+    let spend = state
+        .store
+        .spend_for(crate::store::SpendScope::Message(id))
+        .await?;
     let start = rows.first().map_or(0, |r| r.at);
     let events = rows
         .into_iter()
@@ -54,7 +60,8 @@ async fn show_trace(
             let is_problem = matches!(
                 r.kind.as_str(),
                 "send_attempt" | "send_failed" | "status_failed" | "channel_not_configured"
-            ) || (r.kind == "guardrail" && !r.summary.contains(": pass"));
+            ) || (r.kind == "guardrail" && !r.summary.contains(": pass"))
+                || (r.kind == "model_call" && !r.summary.contains(": ok,"));
             EventView {
                 is_problem,
                 since_start: format!("+{} ms", r.at - start),
@@ -72,6 +79,11 @@ async fn show_trace(
         conversation_id: message.conversation_id,
         body: message.body,
         events,
+        model_cost: format!(
+            "{} in {} model call(s)",
+            crate::web::spend::usd(spend.cost_usd),
+            spend.calls
+        ),
     };
     Ok(Page(page))
 }

@@ -2,5 +2,6 @@
 
 mod helpers;
 mod review;
+mod routing;
 mod webhook;
 mod whole_path;
