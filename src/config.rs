@@ -67,6 +67,8 @@ pub struct PipelineSettings {
     /// A model written by `tuesday train`. Unset: the classifier is trained at start-up on the
     /// shipped demo train split.
     pub classifier_model: Option<PathBuf>,
+    /// The guardrail policy file. Unset: the demo policy built into Tuesday.
+    pub policy_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,6 +139,7 @@ impl Default for PipelineSettings {
             confidence_threshold: 0.6,
             auto_send_intents: vec![Intent::Greeting, Intent::Pricing, Intent::CourseInfo],
             classifier_model: None,
+            policy_file: None,
         }
     }
 }

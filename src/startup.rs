@@ -107,7 +107,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let classifier = tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??;
     // Read lingua's n-gram models into the detector's table now, not on the first message.
     tokio::task::spawn_blocking(crate::pipeline::language::Detector::shared).await?;
-    let policy = crate::guardrails::Policy::demo(&catalog)?;
+    let policy = crate::guardrails::Policy::configured(settings.pipeline.policy_file.as_deref(), &catalog)?;
     let router = Arc::new(crate::routing::ModelRouter::new(&settings.routing)?);
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,

@@ -4,6 +4,7 @@
 
 use super::folded::compile_phrases;
 use crate::catalog::{Catalog, Weekdays};
+use anyhow::Context;
 use chrono::{NaiveDate, NaiveTime};
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -258,6 +259,17 @@ impl Policy {
         Policy::from_toml(DEMO_POLICY, catalog)
     }
 
+    /// The policy in `file`, or the demo policy when there is none.
+    pub fn configured(file: Option<&std::path::Path>, catalog: &Catalog) -> anyhow::Result<Policy> {
+        let Some(path) = file else {
+            return Policy::demo(catalog);
+        };
+        let source = std::fs::read_to_string(path)
+            .with_context(|| format!("while reading the policy file {}", path.display()))?;
+        Policy::from_toml(&source, catalog)
+            .with_context(|| format!("while loading the policy file {}", path.display()))
+    }
+
     fn validate(&self, catalog: &Catalog) -> anyhow::Result<()> {
         let file = &self.file;
         anyhow::ensure!(file.rate.max_per_day > 0, "rate.max_per_day must be positive");
@@ -339,6 +351,30 @@ mod tests {
         for market in &catalog.markets {
             assert!(policy.calendar(&market.code).is_some(), "{}", market.code);
         }
+    }
+
+    #[test]
+    fn a_configured_file_replaces_the_demo_policy_and_names_itself_when_wrong() {
+        let catalog = Catalog::demo().expect("catalog");
+        let dir = tempfile::tempdir().expect("dir");
+        let good = dir.path().join("policy.toml");
+        std::fs::write(&good, DEMO_POLICY.replace("max_per_day = 6", "max_per_day = 3")).expect("write");
+        let policy = Policy::configured(Some(&good), &catalog).expect("loads");
+        assert_eq!(policy.file.rate.max_per_day, 3);
+        assert!(policy.source.contains("max_per_day = 3"));
+
+        let missing = dir.path().join("nope.toml");
+        let err = Policy::configured(Some(&missing), &catalog).expect_err("missing file");
+        assert!(format!("{err:#}").contains("nope.toml"), "{err:#}");
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, DEMO_POLICY.replace("max_per_day = 6", "max_per_day = 0")).expect("write");
+        let err = Policy::configured(Some(&bad), &catalog).expect_err("invalid policy");
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("bad.toml") && message.contains("max_per_day"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod dashboard;
 pub mod error;
+mod guardrails;
 mod inbox;
 mod spend;
 mod templates;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(traces::router())
         .merge(admin::router())
+        .merge(guardrails::router())
 }
 
 /// "3 min ago", "2 h ago", "5 d ago": how long from an epoch-milliseconds instant to `now`.
