@@ -69,6 +69,11 @@ pub struct PipelineSettings {
     pub classifier_model: Option<PathBuf>,
     /// The guardrail policy file. Unset: the demo policy built into Tuesday.
     pub policy_file: Option<PathBuf>,
+    /// Auto-send stays off until the classifier in use scores at least this intent accuracy on
+    /// the held-out set (`tuesday eval`). 0 turns the gate off.
+    pub auto_send_min_accuracy: f64,
+    /// The held-out set the gate reads (JSONL or CSV). Empty: the shipped demo test split.
+    pub holdout_datasets: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +145,8 @@ impl Default for PipelineSettings {
             auto_send_intents: vec![Intent::Greeting, Intent::Pricing, Intent::CourseInfo],
             classifier_model: None,
             policy_file: None,
+            auto_send_min_accuracy: 0.93,
+            holdout_datasets: Vec::new(),
         }
     }
 }

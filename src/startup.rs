@@ -107,6 +107,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let classifier = tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??;
     // Read lingua's n-gram models into the detector's table now, not on the first message.
     tokio::task::spawn_blocking(crate::pipeline::language::Detector::shared).await?;
+    let auto_send = crate::eval::gate::AutoSendGate::new(&settings.pipeline, classifier.fingerprint())?;
     let policy = crate::guardrails::Policy::configured(settings.pipeline.policy_file.as_deref(), &catalog)?;
     let router = Arc::new(crate::routing::ModelRouter::new(&settings.routing)?);
     let state = AppState {
@@ -116,6 +117,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
         catalog: Arc::new(catalog),
         policy: Arc::new(policy),
         classifier: Arc::new(classifier),
+        auto_send: Arc::new(auto_send),
         replies: Arc::new(Replies::demo()?),
         router,
         jobs_ready: Arc::new(Notify::new()),

@@ -4,6 +4,7 @@ use crate::catalog::Catalog;
 use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
 use crate::domain::Clock;
+use crate::eval::gate::AutoSendGate;
 use crate::guardrails::Policy;
 use crate::pipeline::classify::Classifier;
 use crate::pipeline::draft::Replies;
@@ -20,6 +21,8 @@ pub struct AppState {
     /// The guardrail policy, validated against the catalog at start-up.
     pub policy: Arc<Policy>,
     pub classifier: Arc<Classifier>,
+    /// Auto-send waits for a good enough evaluation of this classifier (shadow mode).
+    pub auto_send: Arc<AutoSendGate>,
     pub replies: Arc<Replies>,
     /// Picks the model tier for each task and calls the providers.
     pub router: Arc<ModelRouter>,

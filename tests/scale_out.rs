@@ -31,6 +31,7 @@ fn start_instance(database_url: &str, graph_base: &str) -> Instance {
         .env("TUESDAY_WHATSAPP__APP_SECRET", APP_SECRET)
         .env("TUESDAY_WHATSAPP__ACCESS_TOKEN", ACCESS_TOKEN)
         .env("TUESDAY_WHATSAPP__API_BASE", graph_base)
+        .env("TUESDAY_PIPELINE__AUTO_SEND_MIN_ACCURACY", "0")
         .env("TUESDAY_WORKER__CONCURRENCY", "4")
         .env("TUESDAY_WORKER__LEASE_SECS", "2")
         .env("TUESDAY_WORKER__POLL_INTERVAL_MS", "100")

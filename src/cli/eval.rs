@@ -4,10 +4,12 @@
 
 use crate::config::Settings;
 use crate::domain::{Intent, Language};
+use crate::eval::gate::{self, AutoSendGate};
 use crate::eval::run::{Prediction, Stages};
 use crate::eval::{EvalReport, dataset};
 use crate::pipeline::classify::{self, Classifier, Example};
 use crate::pipeline::language::Detector;
+use crate::store::Store;
 use crate::text;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
@@ -29,9 +31,13 @@ pub struct EvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Do not store the run in the database (it is stored by default, for the Evaluation page
+    /// and the auto-send gate).
+    #[arg(long)]
+    pub no_store: bool,
 }
 
-pub fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
+pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
     anyhow::ensure!(
         (0.0..=1.0).contains(&args.target_precision),
         "--target-precision must be between 0 and 1"
@@ -78,7 +84,35 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
     } else {
         print!("{}", render(&report));
     }
+    if !args.no_store {
+        let note = store_run(&report, &examples, &classifier, settings).await?;
+        eprintln!("{note}");
+    }
     Ok(())
+}
+
+/// Stores the run and says what it means for the auto-send gate.
+async fn store_run(
+    report: &EvalReport,
+    examples: &[Example],
+    classifier: &Classifier,
+    settings: &Settings,
+) -> anyhow::Result<String> {
+    let store = Store::open(&settings.database_url).await?;
+    let holdout = gate::fingerprint(examples);
+    let id = store
+        .record_eval_run(report, &holdout, &classifier.fingerprint())
+        .await?;
+    let gate = AutoSendGate::new(&settings.pipeline, classifier.fingerprint())?;
+    let verdict = if gate.holdout == holdout {
+        gate.status(&store).await?.describe()
+    } else {
+        format!(
+            "These messages are not the configured held-out set ({}), so the run does not open auto-send.",
+            gate.holdout_name
+        )
+    };
+    Ok(format!("Stored as evaluation run #{id}. {verdict}"))
 }
 
 /// The demo model was trained on the shipped train split: scoring it on those messages would

@@ -70,7 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::GuardReport(args) => guard_report::run(args),
         Command::Langid(args) => langid::run(&args),
         Command::LangidBench(args) => langid_bench::run(&args),
-        Command::Eval(args) => eval::run(&args, &settings),
+        Command::Eval(args) => eval::run(&args, &settings).await,
         Command::Train(args) => train::run(&args),
     }
 }

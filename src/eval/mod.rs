@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod dataset;
+pub mod gate;
 pub mod langid;
 pub mod metrics;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The last stage: send on our own, or hold for a person.
 
 use crate::domain::Intent;
+use crate::eval::gate::GateStatus;
 use crate::guardrails::{Finding, Verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,9 +25,16 @@ pub struct HoldReason {
     pub span: Option<(usize, usize)>,
 }
 
-/// Auto-send only when no guardrail needs a person and the intent is on the auto-send list.
-/// Holds that only mean "not yet" (they carry `hold_until`) set `send_after` instead.
-pub fn decide(intent: Intent, findings: &[Finding], auto_send_intents: &[Intent]) -> Decision {
+/// Auto-send only when no guardrail needs a person, the intent is on the auto-send list and
+/// the evaluation gate is open. Holds that only mean "not yet" (they carry `hold_until`) set
+/// `send_after` instead. A draft the gate alone holds is a shadow send: what the agent would
+/// have sent on its own.
+pub fn decide(
+    intent: Intent,
+    findings: &[Finding],
+    auto_send_intents: &[Intent],
+    gate: &GateStatus,
+) -> Decision {
     let send_after = findings
         .iter()
         .filter(|f| f.verdict != Verdict::Pass)
@@ -47,6 +55,16 @@ pub fn decide(intent: Intent, findings: &[Finding], auto_send_intents: &[Intent]
             rule: "policy".to_owned(),
             reason: "intent_needs_review".to_owned(),
             message: format!("{intent} replies are reviewed by a person"),
+            span: None,
+        });
+    }
+    if reasons.is_empty()
+        && let GateStatus::Closed { why } = gate
+    {
+        reasons.push(HoldReason {
+            rule: "evaluation".to_owned(),
+            reason: "shadow_mode".to_owned(),
+            message: format!("would have been sent on its own, but auto-send is off: {why}"),
             span: None,
         });
     }
@@ -75,12 +93,62 @@ mod tests {
     #[test]
     fn sends_only_clean_drafts_of_allowed_intents() {
         let allowed = [Intent::Greeting, Intent::Pricing];
-        assert!(decide(Intent::Greeting, &[finding(Verdict::Pass)], &allowed).auto_send);
-        let held = decide(Intent::Complaint, &[finding(Verdict::Pass)], &allowed);
+        assert!(
+            decide(
+                Intent::Greeting,
+                &[finding(Verdict::Pass)],
+                &allowed,
+                &GateStatus::Off
+            )
+            .auto_send
+        );
+        let held = decide(
+            Intent::Complaint,
+            &[finding(Verdict::Pass)],
+            &allowed,
+            &GateStatus::Off,
+        );
         assert!(!held.auto_send);
         assert_eq!(held.reasons[0].reason, "intent_needs_review");
-        assert!(!decide(Intent::Pricing, &[finding(Verdict::Hold)], &allowed).auto_send);
-        assert!(!decide(Intent::Pricing, &[finding(Verdict::Block)], &allowed).auto_send);
+        assert!(
+            !decide(
+                Intent::Pricing,
+                &[finding(Verdict::Hold)],
+                &allowed,
+                &GateStatus::Off
+            )
+            .auto_send
+        );
+        assert!(
+            !decide(
+                Intent::Pricing,
+                &[finding(Verdict::Block)],
+                &allowed,
+                &GateStatus::Off
+            )
+            .auto_send
+        );
+    }
+
+    #[test]
+    fn a_closed_gate_holds_what_would_have_been_sent_and_nothing_else_changes() {
+        let allowed = [Intent::Greeting];
+        let closed = GateStatus::Closed {
+            why: "the latest evaluation scored 77.2%".into(),
+        };
+        let shadow = decide(Intent::Greeting, &[finding(Verdict::Pass)], &allowed, &closed);
+        assert!(!shadow.auto_send);
+        assert_eq!(shadow.reasons.len(), 1);
+        assert_eq!(shadow.reasons[0].reason, "shadow_mode");
+        assert!(shadow.reasons[0].message.contains("77.2%"));
+        let held = decide(Intent::Complaint, &[finding(Verdict::Pass)], &allowed, &closed);
+        assert_eq!(held.reasons.len(), 1, "a draft held anyway is not a shadow send");
+        assert_eq!(held.reasons[0].reason, "intent_needs_review");
+        let open = GateStatus::Open {
+            run_id: 1,
+            accuracy: 0.95,
+        };
+        assert!(decide(Intent::Greeting, &[finding(Verdict::Pass)], &allowed, &open).auto_send);
     }
 
     #[test]
@@ -89,7 +157,12 @@ mod tests {
         let opens: DateTime<Utc> = "2027-01-13T08:00:00Z".parse().expect("instant");
         let mut later = finding(Verdict::Hold);
         later.hold_until = Some(opens);
-        let decision = decide(Intent::Greeting, &[finding(Verdict::Pass), later], &allowed);
+        let decision = decide(
+            Intent::Greeting,
+            &[finding(Verdict::Pass), later],
+            &allowed,
+            &GateStatus::Off,
+        );
         assert!(decision.auto_send && decision.reasons.is_empty());
         assert_eq!(decision.send_after, Some(opens));
     }

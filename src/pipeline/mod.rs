@@ -106,7 +106,8 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         .context("while routing the draft")?;
     let findings = &routed.findings;
     let opt_out = guardrails::opt_out::detect(&ctx.body, &state.policy).is_some();
-    let decision = decide::decide(intent, findings, &settings.auto_send_intents);
+    let gate_status = state.auto_send.status(store).await?;
+    let decision = decide::decide(intent, findings, &settings.auto_send_intents, &gate_status);
 
     let on = |event: NewEvent| event.on(message_id, ctx.conversation_id);
     let mut events = vec![on(NewEvent::new(

@@ -75,6 +75,8 @@ struct DashboardPage {
     queued_jobs: i64,
     failed_jobs: i64,
     whatsapp_configured: bool,
+    /// Set while the evaluation gate keeps auto-send off: why.
+    auto_send_off: Option<String>,
     spend: crate::web::spend::SpendView,
 }
 
@@ -93,7 +95,9 @@ async fn show_dashboard(
         .map(|i| rows.iter().map(|r| r.counts[i]).sum())
         .collect();
     let jobs = state.store.job_counts().await?;
+    let gate = state.auto_send.status(&state.store).await?;
     let page = DashboardPage {
+        auto_send_off: (!gate.allows_auto_send()).then(|| gate.describe()),
         layout: Layout::new("Dashboard", &user.0, flash),
         columns: COLUMNS.iter().map(|c| c.0).collect(),
         totals,

@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod dashboard;
 pub mod error;
+mod evaluation;
 mod guardrails;
 mod inbox;
 mod spend;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(traces::router())
         .merge(admin::router())
         .merge(guardrails::router())
+        .merge(evaluation::router())
 }
 
 /// "3 min ago", "2 h ago", "5 d ago": how long from an epoch-milliseconds instant to `now`.

@@ -184,6 +184,8 @@ pub async fn test_settings(dir: &std::path::Path, graph_base: &str) -> Settings 
     settings.clock_start = Some(TEST_CLOCK.now());
     settings.worker.enabled = false;
     settings.worker.retry_base_ms = 0;
+    // Most tests exercise auto-send; the evaluation gate has tests of its own (evaluation.rs).
+    settings.pipeline.auto_send_min_accuracy = 0.0;
     settings.whatsapp.app_secret = Some(SecretString::from(APP_SECRET));
     settings.whatsapp.verify_token = Some(SecretString::from(VERIFY_TOKEN));
     settings.whatsapp.access_token = Some(SecretString::from(ACCESS_TOKEN));

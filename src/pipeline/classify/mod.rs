@@ -92,6 +92,17 @@ impl Default for TrainOptions {
 }
 
 impl Classifier {
+    /// A short hex digest of the weights: the same model, however it was loaded, has the same
+    /// fingerprint, and an evaluation run names the model it scored by it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for w in self.weights.iter().chain(&self.bias) {
+            hash.update(w.to_le_bytes());
+        }
+        hex::encode(&hash.finalize()[..8])
+    }
+
     /// Trains on the shipped demo training split.
     pub fn demo() -> anyhow::Result<Classifier> {
         let mut examples = Vec::new();

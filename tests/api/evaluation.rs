@@ -1,0 +1,120 @@
+//! The auto-send gate: drafts wait in shadow until `tuesday eval` (the real command, on the
+//! test's own database) shows the classifier in use good enough on the held-out set.
+
+use crate::helpers::{TestApp, client, spawn_app_with, text_delivery};
+use std::process::Command;
+
+fn demo_test_split() -> Vec<String> {
+    ["es", "pt", "en"]
+        .iter()
+        .map(|l| format!("{}/data/demo/{l}-test.jsonl", env!("CARGO_MANIFEST_DIR")))
+        .collect()
+}
+
+/// Runs `tuesday eval` on the app's database; returns what it printed on stderr.
+fn run_eval(app: &TestApp, datasets: &[String], min_accuracy: &str) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tuesday"));
+    command
+        .arg("eval")
+        .env("TUESDAY_CONFIG", "/nonexistent/tuesday.toml")
+        .env("TUESDAY_DATABASE_URL", &app.state.settings.database_url)
+        .env("TUESDAY_PIPELINE__AUTO_SEND_MIN_ACCURACY", min_accuracy)
+        .env("RUST_LOG", "warn");
+    for d in datasets {
+        command.arg("--dataset").arg(d);
+    }
+    let output = command.output().expect("run tuesday eval");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "tuesday eval failed: {stderr}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Intent accuracy"),
+        "the report is printed"
+    );
+    stderr
+}
+
+async fn draft_state(app: &TestApp, wamid: &str) -> (String, String) {
+    let sql = format!(
+        "SELECT d.state FROM drafts d JOIN messages m ON m.id = d.message_id WHERE m.external_id = '{wamid}'"
+    );
+    let state = app.text(&sql).await;
+    let sql = format!(
+        "SELECT d.hold_reasons FROM drafts d JOIN messages m ON m.id = d.message_id WHERE m.external_id = '{wamid}'"
+    );
+    (state, app.text(&sql).await)
+}
+
+#[tokio::test]
+async fn auto_send_waits_for_a_good_enough_evaluation_of_the_model_in_use() {
+    // The demo classifier scores below 0.93; 0.5 lets this test see the gate open.
+    let app = spawn_app_with(|s| s.pipeline.auto_send_min_accuracy = 0.5).await;
+    let greeting = text_delivery("wamid.gate.es", "5215511110000", "Lupe", "hola!! buenos dias 👋");
+    assert_eq!(app.post_webhook(&greeting).await.status(), 200);
+    app.drain().await;
+    let (state, reasons) = draft_state(&app, "wamid.gate.es").await;
+    assert_eq!(state, "held", "no evaluation yet: nothing goes out on its own");
+    assert!(reasons.contains("shadow_mode"), "{reasons}");
+
+    let manager = client();
+    app.log_in(&manager, "manager").await;
+    let (status, page) = app.get_page(&manager, "/evaluation").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("has not been evaluated"), "{page}");
+    assert!(
+        app.get_page(&manager, "/dashboard")
+            .await
+            .1
+            .contains("Auto-send is off")
+    );
+
+    // A run on only part of the held-out set does not count.
+    let partial = run_eval(&app, &demo_test_split()[..1], "0.5");
+    assert!(partial.contains("not the configured held-out set"), "{partial}");
+    let (_, page) = app.get_page(&manager, "/evaluation").await;
+    assert!(page.contains("Auto-send is off"), "{page}");
+
+    let full = run_eval(&app, &demo_test_split(), "0.5");
+    assert!(
+        full.contains("Stored as evaluation run #") && full.contains("Auto-send is on"),
+        "{full}"
+    );
+    let (_, page) = app.get_page(&manager, "/evaluation").await;
+    assert!(page.contains("Auto-send is on"), "{page}");
+    assert!(
+        page.contains("Confusion matrix") && page.contains("<svg"),
+        "charts are drawn"
+    );
+    assert!(
+        page.contains("<polyline class=\"acc\" points=\"48,"),
+        "the curve has points"
+    );
+    assert!(
+        !app.get_page(&manager, "/dashboard")
+            .await
+            .1
+            .contains("Auto-send is off")
+    );
+
+    let greeting = text_delivery("wamid.gate.pt", "5511911110000", "Bia", "oi, bom dia! tudo bem?");
+    assert_eq!(app.post_webhook(&greeting).await.status(), 200);
+    app.drain().await;
+    assert_eq!(draft_state(&app, "wamid.gate.pt").await.0, "auto_sent");
+}
+
+#[tokio::test]
+async fn a_model_below_the_bar_stays_in_shadow_and_reps_cannot_see_the_page() {
+    let app = spawn_app_with(|s| s.pipeline.auto_send_min_accuracy = 0.93).await;
+    let stderr = run_eval(&app, &demo_test_split(), "0.93");
+    assert!(stderr.contains("below the 93.0% required"), "{stderr}");
+
+    let greeting = text_delivery("wamid.gate.en", "14155550123", "Sam", "hi there, thanks!");
+    assert_eq!(app.post_webhook(&greeting).await.status(), 200);
+    app.drain().await;
+    let (state, reasons) = draft_state(&app, "wamid.gate.en").await;
+    assert_eq!(state, "held");
+    assert!(reasons.contains("below the 93.0% required"), "{reasons}");
+
+    let rep = client();
+    app.log_in(&rep, "rep").await;
+    assert_eq!(app.get_page(&rep, "/evaluation").await.0, 403);
+}
