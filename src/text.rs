@@ -3,6 +3,12 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+/// The share of `before` a person rewrote to get `after`: 0 unchanged, 1 all new (normalised
+/// Levenshtein distance over characters).
+pub fn edit_share(before: &str, after: &str) -> f64 {
+    1.0 - strsim::normalized_levenshtein(before, after)
+}
+
 /// Lowercases and strips accents, so "Información" and "informacion" compare equal.
 pub fn fold(text: &str) -> String {
     text.nfd()

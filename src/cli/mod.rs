@@ -5,6 +5,7 @@
 mod classify;
 mod draft;
 mod eval;
+mod export_labels;
 mod guard;
 mod guard_report;
 mod langid;
@@ -53,6 +54,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Train the local intent classifier on labelled messages and write the model.
     Train(train::TrainArgs),
+    /// Write reps' review decisions as labelled messages (JSONL) for the next training.
+    ExportLabels(export_labels::ExportLabelsArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -72,6 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::LangidBench(args) => langid_bench::run(&args),
         Command::Eval(args) => eval::run(&args, &settings).await,
         Command::Train(args) => train::run(&args),
+        Command::ExportLabels(args) => export_labels::run(&args, &settings).await,
     }
 }
 

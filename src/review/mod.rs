@@ -95,6 +95,8 @@ pub async fn approve(
     let event = NewEvent::new("approved", summary).detail(json!({
         "draft_id": draft_id,
         "edited": was_edited,
+        "edit_distance": was_edited.then(|| strsim::levenshtein(&draft.body, final_body)),
+        "edit_share": was_edited.then(|| crate::text::edit_share(&draft.body, final_body)),
         "body": final_body,
         "override_reason": override_reason,
         "overridden": blocks,

@@ -64,7 +64,7 @@ pub fn judge(draft: &ReviewedDraft, heavy: f64) -> PreviousDraft {
     let Some(final_body) = draft.final_body.as_deref() else {
         return PreviousDraft::Fine;
     };
-    let changed = 1.0 - strsim::normalized_levenshtein(&draft.body, final_body);
+    let changed = crate::text::edit_share(&draft.body, final_body);
     if changed >= heavy {
         PreviousDraft::HeavilyEdited(changed)
     } else {

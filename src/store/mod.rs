@@ -11,6 +11,7 @@ mod eval_runs;
 mod events;
 mod inbound;
 mod jobs;
+mod labels;
 mod model_calls;
 mod outbound;
 mod routing_facts;
@@ -23,6 +24,7 @@ pub use eval_runs::EvalRunSummary;
 pub use events::{DailyCount, EventRow, NewEvent};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use jobs::{ClaimedJob, JobCounts};
+pub use labels::ReviewedMessage;
 pub use model_calls::{
     BaselineTokens, DaySpend, NewModelCall, Reservation, SpendScope, SpendSummary, SpendToDate,
 };

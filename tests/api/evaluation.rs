@@ -2,7 +2,6 @@
 //! test's own database) shows the classifier in use good enough on the held-out set.
 
 use crate::helpers::{TestApp, client, spawn_app_with, text_delivery};
-use std::process::Command;
 
 fn demo_test_split() -> Vec<String> {
     ["es", "pt", "en"]
@@ -13,13 +12,8 @@ fn demo_test_split() -> Vec<String> {
 
 /// Runs `tuesday eval` on the app's database; returns what it printed on stderr.
 fn run_eval(app: &TestApp, datasets: &[String], min_accuracy: &str) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tuesday"));
-    command
-        .arg("eval")
-        .env("TUESDAY_CONFIG", "/nonexistent/tuesday.toml")
-        .env("TUESDAY_DATABASE_URL", &app.state.settings.database_url)
-        .env("TUESDAY_PIPELINE__AUTO_SEND_MIN_ACCURACY", min_accuracy)
-        .env("RUST_LOG", "warn");
+    let mut command = app.command("eval");
+    command.env("TUESDAY_PIPELINE__AUTO_SEND_MIN_ACCURACY", min_accuracy);
     for d in datasets {
         command.arg("--dataset").arg(d);
     }

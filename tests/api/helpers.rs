@@ -335,6 +335,26 @@ impl TestApp {
         assert_eq!(response.status(), 303, "login as {username} should redirect");
     }
 
+    /// The `tuesday` binary with `subcommand`, on this app's database and no settings file.
+    pub fn command(&self, subcommand: &str) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tuesday"));
+        command
+            .arg(subcommand)
+            .env_remove("TUESDAY_TEST_POSTGRES")
+            .env("TUESDAY_CONFIG", "/nonexistent/tuesday.toml")
+            .env("TUESDAY_DATABASE_URL", &self.state.settings.database_url)
+            .env("RUST_LOG", "warn");
+        command
+    }
+
+    /// The CSRF token and the draft's version from a conversation page, for review forms.
+    pub async fn form_tokens(&self, client: &reqwest::Client, conversation_id: i64) -> (String, String) {
+        let (_, page) = self
+            .get_page(client, &format!("/conversations/{conversation_id}"))
+            .await;
+        (hidden_field(&page, "csrf"), hidden_field(&page, "version"))
+    }
+
     pub async fn get_page(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
         let response = client
             .get(format!("{}{path}", self.address))

@@ -3,6 +3,7 @@
 mod evaluation;
 mod guardrail_pages;
 mod helpers;
+mod labels;
 mod review;
 mod routing;
 mod webhook;

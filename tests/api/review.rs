@@ -15,10 +15,7 @@ async fn held_draft(app: &TestApp) -> (i64, i64) {
 }
 
 async fn form_tokens(app: &TestApp, client: &reqwest::Client, conversation_id: i64) -> (String, String) {
-    let (_, page) = app
-        .get_page(client, &format!("/conversations/{conversation_id}"))
-        .await;
-    (hidden_field(&page, "csrf"), hidden_field(&page, "version"))
+    app.form_tokens(client, conversation_id).await
 }
 
 /// Two reps press approve at the same moment: one send, and the other is told.
