@@ -16,6 +16,10 @@ pub struct Settings {
     /// `sqlite://FILE` (created if missing). Default: `sqlite://tuesday.db`.
     pub database_url: String,
     pub whatsapp: WhatsAppSettings,
+    /// Inbound email webhooks and SMTP for replies.
+    pub email: crate::channels::email::EmailSettings,
+    /// WhatsApp through Twilio.
+    pub twilio: crate::channels::twilio::TwilioSettings,
     pub pipeline: PipelineSettings,
     pub worker: WorkerSettings,
     pub users: SeedUsers,
@@ -103,6 +107,8 @@ impl Default for Settings {
             server: ServerSettings::default(),
             database_url: "sqlite://tuesday.db".to_owned(),
             whatsapp: WhatsAppSettings::default(),
+            email: crate::channels::email::EmailSettings::default(),
+            twilio: crate::channels::twilio::TwilioSettings::default(),
             pipeline: PipelineSettings::default(),
             worker: WorkerSettings::default(),
             users: SeedUsers::default(),

@@ -65,6 +65,8 @@ pub struct Prepared {
     /// A time zone set by hand on the contact, when it differs from their market's.
     timezone: Option<chrono_tz::Tz>,
     now: DateTime<Utc>,
+    /// The business's email signature, which email drafts must carry.
+    signature: String,
 }
 
 /// Loads the contact behind `message_id` and their history. `None` when the message is gone.
@@ -98,16 +100,28 @@ pub async fn prepare(
             .contact_history(ctx.contact_id, local_day_start(now, tz))
             .await?;
     }
+    let signature = crate::channels::email::signature(state.settings.email.signature.as_deref(), &state.catalog);
     Ok(Some(Prepared {
         ctx,
         history,
         language,
         timezone,
         now,
+        signature,
     }))
 }
 
 impl Prepared {
+    /// The reply as it goes out on the contact's channel: an email draft becomes a letter
+    /// (greeting, sign-off, signature); other channels take the text as it is.
+    pub fn for_channel(&self, body: &str, language: Language) -> String {
+        if self.ctx.channel == crate::channels::EMAIL {
+            crate::channels::email::dress(body, language, self.ctx.contact_name.as_deref(), &self.signature)
+        } else {
+            body.to_owned()
+        }
+    }
+
     /// Runs every rule on `body`. `confidence` is the classifier's and its threshold, when a
     /// model's judgement is at stake; `canary` the token planted in the model's instructions.
     pub fn check(
@@ -121,7 +135,9 @@ impl Prepared {
         let language = self.language.unwrap_or(market.language);
         let mut context = guardrails::Context::new(&state.catalog, &state.policy, market, language, self.now)
             .with_thread(&self.ctx.body)
-            .with_phone(&self.ctx.contact_address);
+            .with_phone(&self.ctx.contact_address)
+            .with_channel(&self.ctx.channel)
+            .with_signature(&self.signature);
         if let Some(tz) = self.timezone {
             context = context.with_timezone(tz);
         }

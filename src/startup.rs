@@ -112,6 +112,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let router = Arc::new(crate::routing::ModelRouter::new(&settings.routing)?);
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
+        email: channels::email::EmailSender::new(&settings.email)?,
+        twilio: channels::twilio::TwilioClient::new(&settings.twilio)?,
         settings: Arc::new(settings),
         store,
         catalog: Arc::new(catalog),
@@ -130,6 +132,8 @@ pub fn create_router(state: AppState) -> Router {
     let limit = state.settings.server.body_limit_bytes;
     Router::new()
         .merge(channels::whatsapp::router())
+        .merge(channels::email::router())
+        .merge(channels::twilio::router())
         .merge(web::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .nest_service("/static", ServeDir::new(static_dir()))

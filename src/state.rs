@@ -1,6 +1,8 @@
 //! The shared state every handler and worker gets: cheap to clone, all `Arc`s inside.
 
 use crate::catalog::Catalog;
+use crate::channels::email::EmailSender;
+use crate::channels::twilio::TwilioClient;
 use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
 use crate::domain::Clock;
@@ -27,6 +29,10 @@ pub struct AppState {
     /// Picks the model tier for each task and calls the providers.
     pub router: Arc<ModelRouter>,
     pub whatsapp: WhatsAppClient,
+    /// SMTP for email replies (unconfigured without `email.smtp_host`).
+    pub email: EmailSender,
+    /// Twilio's Messages API for WhatsApp through Twilio.
+    pub twilio: TwilioClient,
     /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
     pub jobs_ready: Arc<Notify>,
 }

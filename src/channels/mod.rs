@@ -1,12 +1,26 @@
 //! The outside world: provider webhooks in, provider APIs out. Each channel turns its wire format
 //! into the channel-neutral types below, so the pipeline never sees a provider's JSON.
 
+pub mod email;
+mod send;
+pub mod twilio;
 pub mod whatsapp;
+
+pub use send::{SendError, send};
 
 use crate::domain::Millis;
 use serde::{Deserialize, Serialize};
 
 pub const WHATSAPP: &str = "whatsapp";
+/// Email, whichever provider delivered it (Postmark, SendGrid, Mailgun or raw MIME).
+pub const EMAIL: &str = "email";
+/// WhatsApp reached through Twilio rather than Meta's Cloud API.
+pub const TWILIO: &str = "twilio";
+
+/// Whether a channel is WhatsApp, whoever carries it: its 24-hour window applies.
+pub fn is_whatsapp(channel: &str) -> bool {
+    channel == WHATSAPP || channel == TWILIO
+}
 
 /// A message a contact sent us, as parsed from a webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! are pure: everything they look at comes in through `Context`.
 
 mod amounts;
+pub mod channel;
 mod competitors;
 mod confidence;
 pub mod corpus;
@@ -32,7 +33,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// Every rule, by the name its findings carry.
-pub const RULES: [&str; 12] = [
+pub const RULES: [&str; 13] = [
     "prices",
     "discounts",
     "promises",
@@ -45,6 +46,7 @@ pub const RULES: [&str; 12] = [
     "personal_data",
     "rate",
     "competitors",
+    "channel",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -158,6 +160,10 @@ pub struct Context<'a> {
     pub template: Option<&'a str>,
     /// A secret planted in the model's instructions; a draft that repeats it leaked them.
     pub canary: Option<&'a str>,
+    /// The channel the reply goes out on: `whatsapp` unless told otherwise.
+    pub channel: &'a str,
+    /// The business's email signature, which every email draft must carry.
+    pub signature: Option<&'a str>,
 }
 
 impl<'a> Context<'a> {
@@ -184,6 +190,8 @@ impl<'a> Context<'a> {
             history: None,
             template: None,
             canary: None,
+            channel: crate::channels::WHATSAPP,
+            signature: None,
         }
     }
 
@@ -224,6 +232,16 @@ impl<'a> Context<'a> {
         self
     }
 
+    pub fn with_channel(mut self, channel: &'a str) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    pub fn with_signature(mut self, signature: &'a str) -> Self {
+        self.signature = Some(signature);
+        self
+    }
+
     /// The contact's clock: set by hand, else their phone's region, else their market's.
     pub fn timezone(&self) -> Tz {
         self.timezone_override
@@ -246,6 +264,7 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
     findings.extend(personal_data::check(draft, context));
     findings.extend(rate::check(draft, context));
     findings.extend(competitors::check(draft, context));
+    findings.extend(channel::check(draft, context));
     findings
 }
 

@@ -7,6 +7,13 @@ use chrono::Duration;
 const RULE: &str = "whatsapp_window";
 
 pub fn check(context: &Context<'_>) -> Finding {
+    if !crate::channels::is_whatsapp(context.channel) {
+        return Finding::pass(
+            RULE,
+            "not_whatsapp",
+            format!("{} has no 24-hour window", context.channel),
+        );
+    }
     if let Some(template) = context.template {
         return Finding::pass(
             RULE,
@@ -84,5 +91,13 @@ mod tests {
             assert_eq!(check(&ctx).reason, want, "{last_inbound:?} {template:?}");
         }
         assert_eq!(check(&context("BR", Language::Pt)).reason, "history_not_supplied");
+        // Twilio carries WhatsApp too; email has no window.
+        let closed = History {
+            last_inbound: Some(now - Duration::days(3)),
+            ..History::default()
+        };
+        let on = |channel| check(&context("BR", Language::Pt).with_channel(channel).with_history(closed.clone())).reason;
+        assert_eq!(on(crate::channels::TWILIO), "template_required");
+        assert_eq!(on(crate::channels::EMAIL), "not_whatsapp");
     }
 }

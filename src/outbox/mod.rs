@@ -3,8 +3,7 @@
 //! A job that finds it still `sending` (its worker died mid-call) never calls the provider again;
 //! the message becomes `unconfirmed` and waits for a status webhook or a person.
 
-use crate::channels::StatusUpdate;
-use crate::channels::whatsapp::SendError;
+use crate::channels::{self, SendError, StatusUpdate};
 use crate::gate::{self, AtSend};
 use crate::jobs::Outcome;
 use crate::state::AppState;
@@ -56,30 +55,31 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
         _ => return Ok(Outcome::Done),
     }
 
-    let result = state
-        .whatsapp
-        .send_text(
-            &out.business_number,
-            &out.to_address,
-            &out.body,
-            out.inbound_external_id.as_deref(),
-        )
-        .await;
+    // Dispatch on the message's channel; what follows is the same for every channel.
+    let result = channels::send(state, &out).await;
+    let channel = channel_name(&out.channel);
     match result {
         Ok(external_id) => {
-            let event = NewEvent::new("sent", format!("Sent through WhatsApp as {external_id}"))
-                .detail(json!({ "outbound_id": out.id, "external_id": external_id }));
+            let event = NewEvent::new("sent", format!("Sent through {channel} as {external_id}"))
+                .detail(json!({ "outbound_id": out.id, "external_id": external_id, "channel": out.channel }));
             store.mark_sent(&out, &external_id, event).await?;
             Ok(Outcome::Done)
         }
-        Err(SendError::NotConfigured) => {
-            let why = SendError::NotConfigured.to_string();
+        Err(SendError::NotConfigured(why)) => {
             let event = NewEvent::new(
                 "channel_not_configured",
-                "Not sent: the WhatsApp channel is not configured",
+                format!("Not sent: the {channel} channel is not configured"),
             )
             .detail(json!({ "outbound_id": out.id, "error": why }));
             store.mark_unsent(&out, "not_configured", &why, event).await?;
+            Ok(Outcome::Done)
+        }
+        Err(SendError::WindowClosed(why)) => {
+            // The provider says the 24-hour window is closed: only a template may go now, which
+            // a person chooses from the inbox's "Not sent" list.
+            let event = NewEvent::new("send_blocked", format!("Not sent: whatsapp_window: {why}"))
+                .detail(json!({ "outbound_id": out.id, "error": why, "template_required": true }));
+            store.mark_unsent(&out, "blocked", &why, event).await?;
             Ok(Outcome::Done)
         }
         Err(error) if error.outcome_unknown() => {
@@ -108,6 +108,16 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
                 .await?;
             Ok(Outcome::Done)
         }
+    }
+}
+
+/// The channel's name for people, in trace summaries.
+fn channel_name(channel: &str) -> &str {
+    match channel {
+        channels::WHATSAPP => "WhatsApp",
+        channels::TWILIO => "Twilio WhatsApp",
+        channels::EMAIL => "email",
+        other => other,
     }
 }
 

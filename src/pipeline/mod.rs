@@ -98,12 +98,16 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         return Ok(Outcome::Failed(format!("inbound message {message_id} vanished")));
     };
     let confidence = Some((classification.confidence, settings.confidence_threshold));
-    let check = |body: &str, canary: Option<&str>| gate.check(state, body, confidence, canary);
-    let routed = state
+    // Each candidate is judged as it would go out: an email draft as a letter.
+    let check = |body: &str, canary: Option<&str>| {
+        gate.check(state, &gate.for_channel(body, detected.language), confidence, canary)
+    };
+    let mut routed = state
         .router
         .draft(store, &task, check)
         .await
         .context("while routing the draft")?;
+    routed.body = gate.for_channel(&routed.body, detected.language);
     let findings = &routed.findings;
     let opt_out = guardrails::opt_out::detect(&ctx.body, &state.policy).is_some();
     let gate_status = state.auto_send.status(store).await?;

@@ -36,6 +36,8 @@ pub struct InboundContext {
     pub contact_id: i64,
     pub contact_address: String,
     pub contact_name: Option<String>,
+    /// The conversation's channel: `whatsapp`, `twilio` or `email`.
+    pub channel: String,
     pub business_number: String,
     pub kind: String,
     pub body: String,
@@ -73,7 +75,7 @@ impl Store {
             ..IngestSummary::default()
         };
         for message in &delivery.messages {
-            match insert_message(&mut tx, delivery_id, message, now).await? {
+            match insert_message(&mut tx, delivery_id, message, None, now).await? {
                 Some(_) => summary.new_messages += 1,
                 None => summary.duplicate_messages += 1,
             }
@@ -124,7 +126,7 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT m.id AS message_id, c.id AS conversation_id, k.id AS contact_id,
                     k.address AS contact_address, k.name AS contact_name,
-                    c.business_number, m.kind, m.body, m.external_id,
+                    c.channel, c.business_number, m.kind, m.body, m.external_id,
                     c.language AS conversation_language, k.market
              FROM messages m
              JOIN conversations c ON c.id = m.conversation_id
@@ -205,11 +207,13 @@ async fn apply_preference(tx: &mut Tx, preference: &PreferenceUpdate, now: Milli
 }
 
 /// Inserts one inbound message with its contact, conversation, job and first trace event.
-/// Returns `None` when the provider id was already stored.
-async fn insert_message(
+/// `conversation` is the one threading found (email); without it, the contact's conversation
+/// with that business number. Returns `None` when the provider id was already stored.
+pub(super) async fn insert_message(
     tx: &mut Tx,
     delivery_id: i64,
     message: &InboundMessage,
+    conversation: Option<i64>,
     now: Millis,
 ) -> anyhow::Result<Option<i64>> {
     let seen: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
@@ -236,13 +240,16 @@ async fn insert_message(
         .fetch_one(conn)
         .await)?;
 
-    let conversation_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(upsert_conversation)
-        .bind(contact_id)
-        .bind(message.channel)
-        .bind(&message.business_number)
-        .bind(message.sent_at)
-        .fetch_one(conn)
-        .await)?;
+    let conversation_id: i64 = match conversation {
+        Some(id) => id,
+        None => on_tx!(tx, |conn| sqlx::query_scalar(upsert_conversation)
+            .bind(contact_id)
+            .bind(message.channel)
+            .bind(&message.business_number)
+            .bind(message.sent_at)
+            .fetch_one(conn)
+            .await)?,
+    };
 
     let reply_to: Option<i64> = match &message.reply_to_external_id {
         Some(external) => on_tx!(tx, |conn| sqlx::query_scalar(

@@ -7,6 +7,7 @@ mod catalog;
 mod contacts;
 mod conversations;
 mod drafts;
+mod email;
 mod eval_runs;
 mod events;
 mod inbound;
@@ -19,6 +20,7 @@ mod users;
 
 pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
+pub use email::{EmailIngest, EmailThread, EmailView};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use eval_runs::EvalRunSummary;
 pub use events::{DailyCount, EventRow, NewEvent};

@@ -132,6 +132,29 @@ pub struct MessageView {
     pub status: String,
     pub error: String,
     pub at: String,
+    /// For an email: its subject, full body (the pipeline read only the trimmed reply) and
+    /// attachments by name.
+    pub email: Option<EmailPart>,
+}
+
+pub struct EmailPart {
+    pub subject: String,
+    pub full_body: String,
+    pub attachments: Vec<String>,
+}
+
+impl From<crate::store::EmailView> for EmailPart {
+    fn from(e: crate::store::EmailView) -> Self {
+        let attachments: Vec<serde_json::Value> = serde_json::from_str(&e.attachments).unwrap_or_default();
+        EmailPart {
+            subject: e.subject,
+            full_body: e.full_body,
+            attachments: attachments
+                .iter()
+                .map(|a| format!("{} ({}, {} bytes)", a["filename"].as_str().unwrap_or("?"), a["content_type"].as_str().unwrap_or("?"), a["size"]))
+                .collect(),
+        }
+    }
 }
 
 impl From<ThreadMessage> for MessageView {
@@ -145,6 +168,7 @@ impl From<ThreadMessage> for MessageView {
             status: m.status.unwrap_or_default().replace('_', " "),
             error: m.last_error.unwrap_or_default(),
             at: timestamp(m.sent_at),
+            email: None,
         }
     }
 }
@@ -256,12 +280,22 @@ async fn show_conversation(
 ) -> AppResult<impl IntoResponse> {
     let (jar, flash) = take_flash(jar);
     let conversation = state.store.conversation(id).await?.ok_or(AppError::NotFound)?;
+    let mut emails: std::collections::HashMap<i64, crate::store::EmailView> = state
+        .store
+        .conversation_emails(id)
+        .await?
+        .into_iter()
+        .map(|e| (e.message_id, e))
+        .collect();
     let thread = state
         .store
         .thread(id)
         .await?
         .into_iter()
-        .map(MessageView::from)
+        .map(|m| {
+            let email = emails.remove(&m.id).map(EmailPart::from);
+            MessageView { email, ..MessageView::from(m) }
+        })
         .collect();
     let drafts = state
         .store

@@ -1,10 +1,15 @@
 //! Integration tests: the real app, a real SQLite file, a stand-in Graph API.
 
+mod email;
+mod email_fixtures;
+mod email_smtp;
+mod email_support;
 mod evaluation;
 mod guardrail_pages;
 mod helpers;
 mod labels;
 mod review;
 mod routing;
+mod twilio;
 mod webhook;
 mod whole_path;
