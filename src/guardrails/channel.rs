@@ -58,14 +58,15 @@ pub fn has_greeting(body: &str) -> bool {
         .is_some_and(|first| starts_with_word(&fold(first), &GREETINGS))
 }
 
-/// Whether one of the last lines signs off.
+/// Whether one of the last lines signs off: a short line of its own ("Saludos cordiales,"),
+/// not a sentence that happens to start with "Gracias".
 pub fn has_sign_off(body: &str) -> bool {
     let lines: Vec<&str> = body.lines().filter(|l| !l.trim().is_empty()).collect();
     lines
         .iter()
         .rev()
         .take(6)
-        .any(|l| starts_with_word(&fold(l), &SIGN_OFFS))
+        .any(|l| l.chars().count() <= 40 && starts_with_word(&fold(l), &SIGN_OFFS))
 }
 
 /// The greeting an email opens with, by the contact's first name when known.
@@ -145,6 +146,7 @@ mod tests {
             assert!(has_sign_off(yes), "{yes}");
         }
         assert!(!has_sign_off("El curso cuesta 300 USD."));
+        assert!(!has_sign_off("¡Gracias por tu mensaje! Somos Aurora Academy. ¿Te puedo ayudar con algo?"));
         assert_eq!(greeting(Language::Es, Some("Iñigo Núñez")), "Hola, Iñigo:");
         assert_eq!(greeting(Language::Pt, Some("Conceição")), "Olá, Conceição,");
         assert_eq!(greeting(Language::En, None), "Hello,");

@@ -42,7 +42,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         contact_id: Some(ctx.contact_id),
     };
     let local = state.classifier.classify(&ctx.body);
-    let is_text = ctx.kind == "text" || ctx.kind == "button" || ctx.kind == "interactive";
+    let is_text = matches!(ctx.kind.as_str(), "text" | "button" | "interactive" | "email");
     let routed_class = if is_text {
         state
             .router
