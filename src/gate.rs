@@ -100,7 +100,8 @@ pub async fn prepare(
             .contact_history(ctx.contact_id, local_day_start(now, tz))
             .await?;
     }
-    let signature = crate::channels::email::signature(state.settings.email.signature.as_deref(), &state.catalog);
+    let signature =
+        crate::channels::email::signature(state.settings.email.signature.as_deref(), &state.catalog);
     Ok(Some(Prepared {
         ctx,
         history,

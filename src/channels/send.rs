@@ -69,7 +69,12 @@ pub async fn send(state: &AppState, out: &OutboundRow) -> Result<String, SendErr
                 out.inbound_external_id.as_deref(),
             )
             .await?),
-        TWILIO => state.twilio.send_text(&out.business_number, &out.to_address, &out.body).await,
+        TWILIO => {
+            state
+                .twilio
+                .send_text(&out.business_number, &out.to_address, &out.body)
+                .await
+        }
         EMAIL => email::send_reply(state, out).await,
         other => Err(SendError::NotConfigured(format!(
             "channel not configured: Tuesday cannot send on {other:?}"

@@ -21,14 +21,40 @@ pub fn max_chars(channel: &str) -> usize {
 
 /// Openings that make a proper greeting, folded to lower case without accents.
 const GREETINGS: [&str; 16] = [
-    "hola", "buenos dias", "buenas tardes", "buenas noches", "estimado", "estimada", "ola", "oi",
-    "bom dia", "boa tarde", "boa noite", "prezado", "prezada", "hi", "hello", "dear",
+    "hola",
+    "buenos dias",
+    "buenas tardes",
+    "buenas noches",
+    "estimado",
+    "estimada",
+    "ola",
+    "oi",
+    "bom dia",
+    "boa tarde",
+    "boa noite",
+    "prezado",
+    "prezada",
+    "hi",
+    "hello",
+    "dear",
 ];
 
 /// Sign-offs, folded the same way.
 const SIGN_OFFS: [&str; 14] = [
-    "saludos", "un saludo", "atentamente", "cordialmente", "gracias", "abracos", "atenciosamente",
-    "obrigado", "obrigada", "um abraco", "best regards", "kind regards", "regards", "thanks",
+    "saludos",
+    "un saludo",
+    "atentamente",
+    "cordialmente",
+    "gracias",
+    "abracos",
+    "atenciosamente",
+    "obrigado",
+    "obrigada",
+    "um abraco",
+    "best regards",
+    "kind regards",
+    "regards",
+    "thanks",
 ];
 
 fn fold(text: &str) -> String {
@@ -107,10 +133,18 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
     }
     if channel == EMAIL {
         if !has_greeting(draft) {
-            findings.push(Finding::hold(RULE, "email_greeting_missing", "an email should open with a greeting"));
+            findings.push(Finding::hold(
+                RULE,
+                "email_greeting_missing",
+                "an email should open with a greeting",
+            ));
         }
         if !has_sign_off(draft) {
-            findings.push(Finding::hold(RULE, "email_sign_off_missing", "an email should close with a sign-off"));
+            findings.push(Finding::hold(
+                RULE,
+                "email_sign_off_missing",
+                "an email should close with a sign-off",
+            ));
         }
         if let Some(signature) = context.signature.filter(|s| !s.trim().is_empty())
             && !draft.contains(signature.trim())
@@ -123,7 +157,11 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
         }
     }
     if findings.is_empty() {
-        findings.push(Finding::pass(RULE, "fits_channel", format!("fits a {channel} message")));
+        findings.push(Finding::pass(
+            RULE,
+            "fits_channel",
+            format!("fits a {channel} message"),
+        ));
     }
     findings
 }
@@ -131,22 +169,46 @@ pub fn check(draft: &str, context: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guardrails::testing::{context, problems};
     use crate::guardrails::Verdict;
+    use crate::guardrails::testing::{context, problems};
 
     #[test]
     fn greetings_and_sign_offs_in_three_languages() {
-        for yes in ["Hola, Ana:", "¡Hola!", "Buenos días", "buenos dias Ana", "Olá, João,", "Oi!", "Ola tudo bem", "Hi Sam,", "Dear Ms Lee", "Hello 👋"] {
+        for yes in [
+            "Hola, Ana:",
+            "¡Hola!",
+            "Buenos días",
+            "buenos dias Ana",
+            "Olá, João,",
+            "Oi!",
+            "Ola tudo bem",
+            "Hi Sam,",
+            "Dear Ms Lee",
+            "Hello 👋",
+        ] {
             assert!(has_greeting(yes), "{yes}");
         }
-        for no in ["Holanda es bonita", "Ana, el curso cuesta", "History of art", "Oitenta reais"] {
+        for no in [
+            "Holanda es bonita",
+            "Ana, el curso cuesta",
+            "History of art",
+            "Oitenta reais",
+        ] {
             assert!(!has_greeting(no), "{no}");
         }
-        for yes in ["x\nSaludos cordiales,\nEquipo", "x\nAtenciosamente,", "x\nUm abraço", "x\nBest regards,\nTeam", "x\nGracias 🙏"] {
+        for yes in [
+            "x\nSaludos cordiales,\nEquipo",
+            "x\nAtenciosamente,",
+            "x\nUm abraço",
+            "x\nBest regards,\nTeam",
+            "x\nGracias 🙏",
+        ] {
             assert!(has_sign_off(yes), "{yes}");
         }
         assert!(!has_sign_off("El curso cuesta 300 USD."));
-        assert!(!has_sign_off("¡Gracias por tu mensaje! Somos Aurora Academy. ¿Te puedo ayudar con algo?"));
+        assert!(!has_sign_off(
+            "¡Gracias por tu mensaje! Somos Aurora Academy. ¿Te puedo ayudar con algo?"
+        ));
         assert_eq!(greeting(Language::Es, Some("Iñigo Núñez")), "Hola, Iñigo:");
         assert_eq!(greeting(Language::Pt, Some("Conceição")), "Olá, Conceição,");
         assert_eq!(greeting(Language::En, None), "Hello,");
@@ -159,7 +221,9 @@ mod tests {
         assert_eq!(problems(&check(&long, &ctx)), vec![(Verdict::Block, "too_long")]);
         let ctx = context("BR", Language::Pt).with_channel(WHATSAPP);
         assert!(problems(&check(&long, &ctx)).is_empty());
-        let ctx = context("ES", Language::Es).with_channel(EMAIL).with_signature("Academia Demo");
+        let ctx = context("ES", Language::Es)
+            .with_channel(EMAIL)
+            .with_signature("Academia Demo");
         assert_eq!(
             problems(&check("El curso cuesta 300 EUR.", &ctx)),
             vec![

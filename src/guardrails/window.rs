@@ -96,7 +96,14 @@ mod tests {
             last_inbound: Some(now - Duration::days(3)),
             ..History::default()
         };
-        let on = |channel| check(&context("BR", Language::Pt).with_channel(channel).with_history(closed.clone())).reason;
+        let on = |channel| {
+            check(
+                &context("BR", Language::Pt)
+                    .with_channel(channel)
+                    .with_history(closed.clone()),
+            )
+            .reason
+        };
         assert_eq!(on(crate::channels::TWILIO), "template_required");
         assert_eq!(on(crate::channels::EMAIL), "not_whatsapp");
     }

@@ -100,7 +100,12 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     let confidence = Some((classification.confidence, settings.confidence_threshold));
     // Each candidate is judged as it would go out: an email draft as a letter.
     let check = |body: &str, canary: Option<&str>| {
-        gate.check(state, &gate.for_channel(body, detected.language), confidence, canary)
+        gate.check(
+            state,
+            &gate.for_channel(body, detected.language),
+            confidence,
+            canary,
+        )
     };
     let mut routed = state
         .router

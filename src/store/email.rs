@@ -185,12 +185,21 @@ impl Store {
 }
 
 /// The conversation an email belongs to, and how it was found; `None` when no thread matches.
-async fn find_thread(tx: &mut Tx, email: &InboundEmail) -> anyhow::Result<(Option<i64>, Option<&'static str>)> {
+async fn find_thread(
+    tx: &mut Tx,
+    email: &InboundEmail,
+) -> anyhow::Result<(Option<i64>, Option<&'static str>)> {
     let candidates = email
         .in_reply_to
         .iter()
         .map(|id| (id.as_str(), "In-Reply-To"))
-        .chain(email.references.iter().rev().map(|id| (id.as_str(), "References")));
+        .chain(
+            email
+                .references
+                .iter()
+                .rev()
+                .map(|id| (id.as_str(), "References")),
+        );
     for (id, how) in candidates {
         let found: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
             "SELECT m.conversation_id FROM email_messages e JOIN messages m ON m.id = e.message_id

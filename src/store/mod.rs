@@ -20,8 +20,8 @@ mod users;
 
 pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
-pub use email::{EmailIngest, EmailThread, EmailView};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
+pub use email::{EmailIngest, EmailThread, EmailView};
 pub use eval_runs::EvalRunSummary;
 pub use events::{DailyCount, EventRow, NewEvent};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};

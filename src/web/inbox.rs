@@ -151,7 +151,14 @@ impl From<crate::store::EmailView> for EmailPart {
             full_body: e.full_body,
             attachments: attachments
                 .iter()
-                .map(|a| format!("{} ({}, {} bytes)", a["filename"].as_str().unwrap_or("?"), a["content_type"].as_str().unwrap_or("?"), a["size"]))
+                .map(|a| {
+                    format!(
+                        "{} ({}, {} bytes)",
+                        a["filename"].as_str().unwrap_or("?"),
+                        a["content_type"].as_str().unwrap_or("?"),
+                        a["size"]
+                    )
+                })
                 .collect(),
         }
     }
@@ -294,7 +301,10 @@ async fn show_conversation(
         .into_iter()
         .map(|m| {
             let email = emails.remove(&m.id).map(EmailPart::from);
-            MessageView { email, ..MessageView::from(m) }
+            MessageView {
+                email,
+                ..MessageView::from(m)
+            }
         })
         .collect();
     let drafts = state
@@ -304,10 +314,13 @@ async fn show_conversation(
         .into_iter()
         .map(DraftView::from)
         .collect();
-    let title = conversation
-        .contact_name
-        .clone()
-        .unwrap_or_else(|| format!("+{}", conversation.contact_address));
+    let title = conversation.contact_name.clone().unwrap_or_else(|| {
+        if conversation.channel == crate::channels::EMAIL {
+            conversation.contact_address.clone()
+        } else {
+            format!("+{}", conversation.contact_address)
+        }
+    });
     let page = ConversationPage {
         layout: Layout::new(title, &user.0, flash),
         contact: ContactView::new(&conversation, &state),

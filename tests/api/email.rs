@@ -38,7 +38,10 @@ async fn postmark_without_basic_auth_is_rejected() {
 
     let none = app.http.post(&url).body(body.clone()).send().await.expect("post");
     assert_eq!(none.status(), 401);
-    assert!(none.headers().get("www-authenticate").is_some(), "401 asks for credentials");
+    assert!(
+        none.headers().get("www-authenticate").is_some(),
+        "401 asks for credentials"
+    );
     let wrong = app
         .http
         .post(&url)
@@ -59,7 +62,11 @@ async fn postmark_without_basic_auth_is_rejected() {
         .await
         .expect("post");
     assert_eq!(right.status(), 200);
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages WHERE channel = 'email'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE channel = 'email'")
+            .await,
+        1
+    );
 
     // Unconfigured, the endpoint refuses everything and says why.
     let bare = spawn_app().await;
@@ -72,7 +79,13 @@ async fn postmark_without_basic_auth_is_rejected() {
         .await
         .expect("post");
     assert_eq!(response.status(), 503);
-    assert!(response.text().await.unwrap_or_default().contains("email.webhook_username"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("email.webhook_username")
+    );
 }
 
 #[tokio::test]
@@ -91,13 +104,25 @@ async fn postmark_keeps_the_full_body_and_reads_the_stripped_reply() {
         app.text("SELECT body FROM messages WHERE direction = 'in'").await,
         "Quanto custa o curso? Dá pra parcelar? 😊"
     );
-    assert_eq!(app.text("SELECT address FROM contacts").await, "ana.souza@gmail.example");
-    assert_eq!(app.text("SELECT external_id FROM messages").await, "pm-2@mail.gmail.example");
+    assert_eq!(
+        app.text("SELECT address FROM contacts").await,
+        "ana.souza@gmail.example"
+    );
+    assert_eq!(
+        app.text("SELECT external_id FROM messages").await,
+        "pm-2@mail.gmail.example"
+    );
     let full = app.text("SELECT full_body FROM email_messages").await;
     assert!(full.contains("escreveu:") && full.contains("> Olá!"), "{full}");
-    assert_eq!(app.text("SELECT trimmed_by FROM email_messages").await, "provider");
+    assert_eq!(
+        app.text("SELECT trimmed_by FROM email_messages").await,
+        "provider"
+    );
     let attachments = app.text("SELECT attachments FROM email_messages").await;
-    assert!(attachments.contains("foto.jpg") && !attachments.contains("/9j/"), "{attachments}");
+    assert!(
+        attachments.contains("foto.jpg") && !attachments.contains("/9j/"),
+        "{attachments}"
+    );
 
     // The same email again (Postmark retries) is stored once.
     let again = app
@@ -116,8 +141,13 @@ async fn postmark_keeps_the_full_body_and_reads_the_stripped_reply() {
     let conversation_id = app.count("SELECT id FROM conversations").await;
     let rep = client();
     app.log_in(&rep, "rep").await;
-    let (_, page) = app.get_page(&rep, &format!("/conversations/{conversation_id}")).await;
-    assert!(page.contains("Full email") && page.contains("escreveu:"), "{page}");
+    let (_, page) = app
+        .get_page(&rep, &format!("/conversations/{conversation_id}"))
+        .await;
+    assert!(
+        page.contains("Full email") && page.contains("escreveu:"),
+        "{page}"
+    );
     assert!(page.contains("foto.jpg"), "attachments are listed by name");
 }
 
@@ -152,7 +182,13 @@ async fn mailgun_checks_the_signature_the_age_and_each_token_once() {
     let signature = mailgun_signature(MAILGUN_KEY.as_bytes(), &now, token);
     let post = |form: Vec<(String, String)>| app.http.post(&url).form(&form).send();
 
-    assert_eq!(post(mailgun_form(&now, token, "00")).await.expect("post").status(), 403);
+    assert_eq!(
+        post(mailgun_form(&now, token, "00"))
+            .await
+            .expect("post")
+            .status(),
+        403
+    );
     let stale = (app.state.clock().now().timestamp() - 3600).to_string();
     let stale_sig = mailgun_signature(MAILGUN_KEY.as_bytes(), &stale, token);
     let refused = post(mailgun_form(&stale, token, &stale_sig)).await.expect("post");
@@ -160,11 +196,26 @@ async fn mailgun_checks_the_signature_the_age_and_each_token_once() {
     assert!(refused.text().await.unwrap_or_default().contains("stale"));
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_deliveries").await, 0);
 
-    assert_eq!(post(mailgun_form(&now, token, &signature)).await.expect("post").status(), 200);
-    assert_eq!(app.text("SELECT body FROM messages").await, "How much is the UX course?");
+    assert_eq!(
+        post(mailgun_form(&now, token, &signature))
+            .await
+            .expect("post")
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.text("SELECT body FROM messages").await,
+        "How much is the UX course?"
+    );
     let replay = post(mailgun_form(&now, token, &signature)).await.expect("post");
     assert_eq!(replay.status(), 403, "a token is good once");
-    assert!(replay.text().await.unwrap_or_default().contains("token already used"));
+    assert!(
+        replay
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("token already used")
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_deliveries").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_tokens").await, 1);
 }
@@ -173,7 +224,11 @@ async fn mailgun_checks_the_signature_the_age_and_each_token_once() {
 async fn sendgrid_decodes_each_field_in_its_charset_and_takes_raw_mime() {
     let app = spawn_email_app(None).await;
     let url = format!("{}/webhooks/email/sendgrid", app.address);
-    let latin1 = |s: &str| s.chars().map(|c| u8::try_from(u32::from(c)).expect("Latin-1")).collect::<Vec<u8>>();
+    let latin1 = |s: &str| {
+        s.chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("Latin-1"))
+            .collect::<Vec<u8>>()
+    };
     let text = "¿Cuánto cuesta el curso de diseño? Mi niño quiere inscribirse.\n\nEl lun, Academia escribió:\n> Hola";
     let form = reqwest::multipart::Form::new()
         .text("headers", "Message-ID: <sg-1@correo.example>\r\nSubject: =?ISO-8859-1?Q?Dise=F1o?=\r\nFrom: =?ISO-8859-1?Q?Jos=E9?= <jose@correo.example>\r\n")
@@ -208,16 +263,24 @@ async fn sendgrid_decodes_each_field_in_its_charset_and_takes_raw_mime() {
         app.text("SELECT body FROM messages").await,
         "¿Cuánto cuesta el curso de diseño? Mi niño quiere inscribirse."
     );
-    assert_eq!(app.text("SELECT external_id FROM messages").await, "sg-1@correo.example");
+    assert_eq!(
+        app.text("SELECT external_id FROM messages").await,
+        "sg-1@correo.example"
+    );
     assert_eq!(app.text("SELECT name FROM contacts").await, "José Peña");
     let attachments = app.text("SELECT attachments FROM email_messages").await;
     assert!(attachments.contains("programa.pdf"), "{attachments}");
     let stored = app.text("SELECT body FROM webhook_deliveries").await;
-    assert!(!stored.contains("not read"), "file contents are not stored: {stored}");
+    assert!(
+        !stored.contains("not read"),
+        "file contents are not stored: {stored}"
+    );
 
     // Raw mode: the whole MIME message in `email`.
-    let raw = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/email/outlook_pt_iso8859.eml"))
-        .expect("fixture");
+    let raw = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/email/outlook_pt_iso8859.eml"),
+    )
+    .expect("fixture");
     let form = reqwest::multipart::Form::new()
         .part("email", reqwest::multipart::Part::bytes(raw))
         .text("charsets", r#"{"email":"UTF-8"}"#);
@@ -233,7 +296,10 @@ async fn sendgrid_decodes_each_field_in_its_charset_and_takes_raw_mime() {
     let body = app
         .text("SELECT body FROM messages WHERE external_id = 'DM6PR01MB0001@outlook.example'")
         .await;
-    assert!(body.starts_with("Olá, bom dia!") && body.ends_with("Conceição Araújo"), "{body}");
+    assert!(
+        body.starts_with("Olá, bom dia!") && body.ends_with("Conceição Araújo"),
+        "{body}"
+    );
 }
 
 fn email(message_id: &str, from: &str, to: &str, extra_headers: &str, body: &str) -> Vec<u8> {
@@ -247,22 +313,58 @@ fn email(message_id: &str, from: &str, to: &str, extra_headers: &str, body: &str
 async fn mime_needs_its_token_and_threads_by_in_reply_to_references_and_reply_address() {
     let app = spawn_email_app(None).await;
     let url = format!("{}/webhooks/email/mime", app.address);
-    let first = email("t-1@correo.example", "Lucía <lucia@correo.example>", "hola@academia.example", "", "Hola, ¿qué cursos tienen?");
-    assert_eq!(app.http.post(&url).body(first.clone()).send().await.expect("post").status(), 401);
-    let wrong = app.http.post(&url).header("authorization", "Bearer nope").body(first.clone()).send().await.expect("post");
+    let first = email(
+        "t-1@correo.example",
+        "Lucía <lucia@correo.example>",
+        "hola@academia.example",
+        "",
+        "Hola, ¿qué cursos tienen?",
+    );
+    assert_eq!(
+        app.http
+            .post(&url)
+            .body(first.clone())
+            .send()
+            .await
+            .expect("post")
+            .status(),
+        401
+    );
+    let wrong = app
+        .http
+        .post(&url)
+        .header("authorization", "Bearer nope")
+        .body(first.clone())
+        .send()
+        .await
+        .expect("post");
     assert_eq!(wrong.status(), 403);
     assert_eq!(app.post_mime(&first).await.status(), 200);
-    let conversation = app.count("SELECT conversation_id FROM messages WHERE external_id = 't-1@correo.example'").await;
+    let conversation = app
+        .count("SELECT conversation_id FROM messages WHERE external_id = 't-1@correo.example'")
+        .await;
 
     // Each of these would open a new conversation by sender and inbox; threading keeps them in
     // Lucía's.
     let cases = [
         (
-            email("t-2@correo.example", "Pablo <pablo@correo.example>", "ventas@academia.example", "In-Reply-To: <t-1@correo.example>\r\n", "Yo también quiero saber 👍"),
+            email(
+                "t-2@correo.example",
+                "Pablo <pablo@correo.example>",
+                "ventas@academia.example",
+                "In-Reply-To: <t-1@correo.example>\r\n",
+                "Yo también quiero saber 👍",
+            ),
             "In-Reply-To",
         ),
         (
-            email("t-3@correo.example", "Marta <marta@otro.example>", "info@academia.example", "References: <unknown@x> <t-2@correo.example>\r\n", "Y yo, gracias"),
+            email(
+                "t-3@correo.example",
+                "Marta <marta@otro.example>",
+                "info@academia.example",
+                "References: <unknown@x> <t-2@correo.example>\r\n",
+                "Y yo, gracias",
+            ),
             "References",
         ),
         (
@@ -281,17 +383,33 @@ async fn mime_needs_its_token_and_threads_by_in_reply_to_references_and_reply_ad
         let matched = app
             .text("SELECT detail FROM events WHERE kind = 'threaded' ORDER BY id DESC LIMIT 1")
             .await;
-        assert!(matched.contains(&format!("\"matched_by\":\"{how}\"")), "{how}: {matched}");
+        assert!(
+            matched.contains(&format!("\"matched_by\":\"{how}\"")),
+            "{how}: {matched}"
+        );
     }
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM messages WHERE conversation_id = {conversation}")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = {conversation}"
+        ))
+        .await,
         4
     );
     // Contacts are matched by address: four senders, four contacts.
-    assert_eq!(app.count("SELECT COUNT(*) FROM contacts WHERE channel = 'email'").await, 4);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM contacts WHERE channel = 'email'")
+            .await,
+        4
+    );
 
     // A new sender with no thread starts a conversation of their own.
-    let other = email("t-5@correo.example", "Nuevo <nuevo@correo.example>", "hola@academia.example", "", "Oi, tudo bem?");
+    let other = email(
+        "t-5@correo.example",
+        "Nuevo <nuevo@correo.example>",
+        "hola@academia.example",
+        "",
+        "Oi, tudo bem?",
+    );
     assert_eq!(app.post_mime(&other).await.status(), 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM conversations").await, 2);
 }
@@ -302,6 +420,10 @@ async fn an_email_without_a_sender_is_refused_and_kept_for_an_admin() {
     let response = app.post_mime(b"Subject: hola\r\n\r\nsin remitente\r\n").await;
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap_or_default().contains("no sender"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM webhook_deliveries WHERE parse_state = 'unparsed'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries WHERE parse_state = 'unparsed'")
+            .await,
+        1
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
 }

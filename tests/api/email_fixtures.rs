@@ -101,7 +101,11 @@ const FIXTURES: &[Expect] = &[
         name: Some("Kim Park"),
         subject: "RE: RE: UX course",
         in_reply_to: Some("tuesday.9.dd@academia.example"),
-        references: &["kim-first@corp.example", "tuesday.8.ee@academia.example", "tuesday.9.dd@academia.example"],
+        references: &[
+            "kim-first@corp.example",
+            "tuesday.8.ee@academia.example",
+            "tuesday.9.dd@academia.example",
+        ],
         kept: "hw much is teh UX course in dollars?? my company might pay for it",
         attachments: &[],
     },
@@ -133,15 +137,28 @@ fn each_fixture_parses_and_trims_to_exactly_the_reply() {
             .into_inbound(Some("reply.academia.example"), 0)
             .unwrap_or_else(|e| panic!("{}: {e}", want.file));
         assert_eq!(inbound.message.from, want.from, "{}", want.file);
-        assert_eq!(inbound.message.profile_name.as_deref(), want.name, "{}", want.file);
+        assert_eq!(
+            inbound.message.profile_name.as_deref(),
+            want.name,
+            "{}",
+            want.file
+        );
         assert_eq!(inbound.subject, want.subject, "{}", want.file);
         assert_eq!(inbound.in_reply_to.as_deref(), want.in_reply_to, "{}", want.file);
         assert_eq!(inbound.references, want.references, "{}", want.file);
-        assert_eq!(inbound.message.body, want.kept, "{}: what the pipeline reads", want.file);
+        assert_eq!(
+            inbound.message.body, want.kept,
+            "{}: what the pipeline reads",
+            want.file
+        );
         assert_eq!(inbound.trimmed_by, "trimmer", "{}", want.file);
         assert_eq!(trim_reply(&parsed.text), want.kept, "{}", want.file);
         // The full body is kept, quoted history included.
-        assert!(inbound.full_body.len() > inbound.message.body.len() || want.kept == inbound.full_body.trim(), "{}", want.file);
+        assert!(
+            inbound.full_body.len() > inbound.message.body.len() || want.kept == inbound.full_body.trim(),
+            "{}",
+            want.file
+        );
         let attachments: Vec<(&str, &str)> = inbound
             .attachments
             .iter()
@@ -164,7 +181,10 @@ fn garbage_is_a_clear_error() {
     assert!(parse_mime(b"").is_err() || parse_mime(b"").expect("parsed").into_inbound(None, 0).is_err());
     let no_sender = parse_mime(b"Subject: hola\r\n\r\nsin remitente").expect("parses");
     assert_eq!(
-        no_sender.into_inbound(None, 0).map(|_| ()).map_err(|e| e.to_string()),
+        no_sender
+            .into_inbound(None, 0)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         Err("the message has no sender address".to_owned())
     );
 }

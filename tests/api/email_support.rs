@@ -92,7 +92,11 @@ impl SmtpSink {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("sink output");
-        assert_eq!(line.trim(), "ready", "the SMTP sink did not start (is aiosmtpd installed?)");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the SMTP sink did not start (is aiosmtpd installed?)"
+        );
         SmtpSink { port, dir, child }
     }
 
@@ -159,7 +163,9 @@ impl TestApp {
             .await
             .expect("approve");
         assert_eq!(response.status(), 303);
-        let state = self.text(&format!("SELECT state FROM drafts WHERE id = {draft_id}")).await;
+        let state = self
+            .text(&format!("SELECT state FROM drafts WHERE id = {draft_id}"))
+            .await;
         assert_eq!(state, "approved");
     }
 }

@@ -17,9 +17,12 @@ const TOKEN: &str = "twilio-auth-token";
 const PUBLIC_URL: &str = "https://tuesday.example.com";
 const OUR_NUMBER: &str = "+14155238886";
 
+/// One send the stand-in received: the account in the path, the Authorization header, the form.
+type SendRequest = (String, String, Vec<(String, String)>);
+
 #[derive(Clone, Default)]
 struct TwilioStandIn {
-    requests: Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>,
+    requests: Arc<Mutex<Vec<SendRequest>>>,
     /// Error codes for the next sends; empty, every send is accepted.
     errors: Arc<Mutex<Vec<(u16, i64)>>>,
 }
@@ -43,7 +46,9 @@ async fn create_message(
     if authorization != basic(SID, TOKEN) {
         return (
             StatusCode::UNAUTHORIZED,
-            Json(json!({"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401})),
+            Json(
+                json!({"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}),
+            ),
         );
     }
     let next = {
@@ -53,10 +58,17 @@ async fn create_message(
     if let Some((status, code)) = next {
         return (
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            Json(json!({"code": code, "message": "stand-in error", "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status})),
+            Json(
+                json!({"code": code, "message": "stand-in error", "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
+            ),
         );
     }
-    let get = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |name: &str| {
+        form.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     (
         StatusCode::CREATED,
         Json(json!({
@@ -70,7 +82,10 @@ async fn create_message(
 async fn spawn_twilio() -> (String, TwilioStandIn) {
     let twilio = TwilioStandIn::default();
     let router = Router::new()
-        .route("/2010-04-01/Accounts/{account}/Messages.json", post(create_message))
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            post(create_message),
+        )
         .with_state(twilio.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
@@ -92,7 +107,10 @@ async fn spawn_twilio_app() -> (TestApp, TwilioStandIn) {
 }
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn inbound(sid: &str, body: &str) -> Vec<(String, String)> {
@@ -115,8 +133,14 @@ fn inbound(sid: &str, body: &str) -> Vec<(String, String)> {
 }
 
 impl TestApp {
-    async fn post_twilio(&self, path: &str, form: &[(String, String)], signature: Option<String>) -> reqwest::Response {
-        let signature = signature.unwrap_or_else(|| sign(TOKEN.as_bytes(), &format!("{PUBLIC_URL}{path}"), form));
+    async fn post_twilio(
+        &self,
+        path: &str,
+        form: &[(String, String)],
+        signature: Option<String>,
+    ) -> reqwest::Response {
+        let signature =
+            signature.unwrap_or_else(|| sign(TOKEN.as_bytes(), &format!("{PUBLIC_URL}{path}"), form));
         self.http
             .post(format!("{}{path}", self.address))
             .header("x-twilio-signature", signature)
@@ -139,21 +163,37 @@ async fn only_signed_twilio_webhooks_are_taken() {
         .await
         .expect("post");
     assert_eq!(unsigned.status(), 401);
-    let forged = app.post_twilio("/webhooks/twilio", &form, Some(sign(b"other", "x", &form))).await;
+    let forged = app
+        .post_twilio("/webhooks/twilio", &form, Some(sign(b"other", "x", &form)))
+        .await;
     assert_eq!(forged.status(), 401);
     // Signed for another URL: the public URL is part of the signature.
     let elsewhere = sign(TOKEN.as_bytes(), "https://evil.example/webhooks/twilio", &form);
-    assert_eq!(app.post_twilio("/webhooks/twilio", &form, Some(elsewhere)).await.status(), 401);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio", &form, Some(elsewhere))
+            .await
+            .status(),
+        401
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_deliveries").await, 0);
 
     let ok = app.post_twilio("/webhooks/twilio", &form, None).await;
     assert_eq!(ok.status(), 200);
-    assert!(ok.text().await.unwrap_or_default().contains("<Response>"), "TwiML answer");
-    assert_eq!(app.text("SELECT body FROM messages").await, "Olá! Quanto custa o curso de Análise de Dados? 😊");
+    assert!(
+        ok.text().await.unwrap_or_default().contains("<Response>"),
+        "TwiML answer"
+    );
+    assert_eq!(
+        app.text("SELECT body FROM messages").await,
+        "Olá! Quanto custa o curso de Análise de Dados? 😊"
+    );
     assert_eq!(app.text("SELECT address FROM contacts").await, "5511987654321");
     assert_eq!(app.text("SELECT channel FROM conversations").await, "twilio");
     // Twilio retries: stored once.
-    assert_eq!(app.post_twilio("/webhooks/twilio", &form, None).await.status(), 200);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio", &form, None).await.status(),
+        200
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
 
     let bare = spawn_app().await;
@@ -165,7 +205,10 @@ async fn only_signed_twilio_webhooks_are_taken() {
 async fn a_twilio_reply_goes_out_through_the_messages_api_and_is_followed_to_read() {
     let (app, twilio) = spawn_twilio_app().await;
     let form = inbound("SM_in_2", "hola, cuanto cuesta el curso de ux?? 🙏");
-    assert_eq!(app.post_twilio("/webhooks/twilio", &form, None).await.status(), 200);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio", &form, None).await.status(),
+        200
+    );
     assert_eq!(app.drain().await, 1);
     let conversation_id = app.count("SELECT id FROM conversations").await;
     app.approve_held(conversation_id).await;
@@ -179,18 +222,45 @@ async fn a_twilio_reply_goes_out_through_the_messages_api_and_is_followed_to_rea
     let get = |name: &str| sent.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     assert_eq!(get("From"), Some("whatsapp:+14155238886"));
     assert_eq!(get("To"), Some("whatsapp:+5511987654321"));
-    assert_eq!(get("StatusCallback"), Some("https://tuesday.example.com/webhooks/twilio/status"));
+    assert_eq!(
+        get("StatusCallback"),
+        Some("https://tuesday.example.com/webhooks/twilio/status")
+    );
     let draft = app.text("SELECT body FROM drafts").await;
     assert_eq!(get("Body"), Some(draft.as_str()));
-    let sid = app.text("SELECT external_id FROM messages WHERE direction = 'out'").await;
+    let sid = app
+        .text("SELECT external_id FROM messages WHERE direction = 'out'")
+        .await;
     assert_eq!(sid, format!("SM{:032}", 1));
 
-    let read = params(&[("MessageSid", &sid), ("MessageStatus", "read"), ("AccountSid", SID)]);
-    assert_eq!(app.post_twilio("/webhooks/twilio/status", &read, None).await.status(), 200);
-    let late = params(&[("MessageSid", &sid), ("MessageStatus", "delivered"), ("AccountSid", SID)]);
-    assert_eq!(app.post_twilio("/webhooks/twilio/status", &late, None).await.status(), 200);
+    let read = params(&[
+        ("MessageSid", &sid),
+        ("MessageStatus", "read"),
+        ("AccountSid", SID),
+    ]);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio/status", &read, None)
+            .await
+            .status(),
+        200
+    );
+    let late = params(&[
+        ("MessageSid", &sid),
+        ("MessageStatus", "delivered"),
+        ("AccountSid", SID),
+    ]);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio/status", &late, None)
+            .await
+            .status(),
+        200
+    );
     app.drain().await;
-    assert_eq!(app.text("SELECT status FROM messages WHERE direction = 'out'").await, "read");
+    assert_eq!(
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        "read"
+    );
 }
 
 #[tokio::test]
@@ -198,15 +268,26 @@ async fn error_63016_holds_the_reply_for_a_template() {
     let (app, twilio) = spawn_twilio_app().await;
     twilio.errors.lock().expect("lock").push((400, 63016));
     let form = inbound("SM_in_3", "Hi, what courses do you have?");
-    assert_eq!(app.post_twilio("/webhooks/twilio", &form, None).await.status(), 200);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio", &form, None).await.status(),
+        200
+    );
     app.drain().await;
     let conversation_id = app.count("SELECT id FROM conversations").await;
     app.approve_held(conversation_id).await;
     app.drain().await;
-    assert_eq!(app.text("SELECT status FROM messages WHERE direction = 'out'").await, "blocked");
-    let error = app.text("SELECT last_error FROM messages WHERE direction = 'out'").await;
+    assert_eq!(
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        "blocked"
+    );
+    let error = app
+        .text("SELECT last_error FROM messages WHERE direction = 'out'")
+        .await;
     assert!(error.contains("63016"), "{error}");
-    let event = app.text("SELECT detail FROM events WHERE kind = 'send_blocked'").await;
+    let event = app
+        .text("SELECT detail FROM events WHERE kind = 'send_blocked'")
+        .await;
     assert!(event.contains("\"template_required\":true"), "{event}");
     assert_eq!(twilio.requests.lock().expect("lock").len(), 1, "not retried");
 
@@ -214,22 +295,50 @@ async fn error_63016_holds_the_reply_for_a_template() {
     let form = inbound("SM_in_4", "Hola otra vez");
     let form: Vec<(String, String)> = form
         .into_iter()
-        .map(|(k, v)| if k == "WaId" { (k, "34600111222".to_owned()) } else if k == "From" { (k, "whatsapp:+34600111222".to_owned()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == "WaId" {
+                (k, "34600111222".to_owned())
+            } else if k == "From" {
+                (k, "whatsapp:+34600111222".to_owned())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
-    assert_eq!(app.post_twilio("/webhooks/twilio", &form, None).await.status(), 200);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio", &form, None).await.status(),
+        200
+    );
     app.drain().await;
     let conversation_id = app.count("SELECT MAX(id) FROM conversations").await;
     app.approve_held(conversation_id).await;
     app.drain().await;
     let sid = app
-        .text(&format!("SELECT external_id FROM messages WHERE direction = 'out' AND conversation_id = {conversation_id}"))
+        .text(&format!(
+            "SELECT external_id FROM messages WHERE direction = 'out' AND conversation_id = {conversation_id}"
+        ))
         .await;
-    let failed = params(&[("MessageSid", &sid), ("MessageStatus", "undelivered"), ("ErrorCode", "63016")]);
-    assert_eq!(app.post_twilio("/webhooks/twilio/status", &failed, None).await.status(), 200);
+    let failed = params(&[
+        ("MessageSid", &sid),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "63016"),
+    ]);
+    assert_eq!(
+        app.post_twilio("/webhooks/twilio/status", &failed, None)
+            .await
+            .status(),
+        200
+    );
     app.drain().await;
     let (status, error) = (
-        app.text(&format!("SELECT status FROM messages WHERE external_id = '{sid}'")).await,
-        app.text(&format!("SELECT last_error FROM messages WHERE external_id = '{sid}'")).await,
+        app.text(&format!(
+            "SELECT status FROM messages WHERE external_id = '{sid}'"
+        ))
+        .await,
+        app.text(&format!(
+            "SELECT last_error FROM messages WHERE external_id = '{sid}'"
+        ))
+        .await,
     );
     assert_eq!(status, "failed");
     assert!(error.contains("63016") && error.contains("template"), "{error}");

@@ -87,7 +87,10 @@ pub fn verify_mailgun(
     if mac.verify_slice(&expected).is_err() {
         return Err(MailgunRejection::BadSignature);
     }
-    let at: i64 = timestamp.trim().parse().map_err(|_| MailgunRejection::BadSignature)?;
+    let at: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| MailgunRejection::BadSignature)?;
     let skew = now_secs - at;
     if skew.abs() > max_age_secs {
         return Err(MailgunRejection::Stale(skew));
@@ -105,7 +108,14 @@ mod tests {
     #[test]
     fn mailgun_matches_the_published_vector() {
         assert_eq!(mailgun_signature(b"key-example", "1770920772", TOKEN), SIGNATURE);
-        let ok = verify_mailgun(b"key-example", Some("1770920772"), Some(TOKEN), Some(SIGNATURE), 1770920800, 300);
+        let ok = verify_mailgun(
+            b"key-example",
+            Some("1770920772"),
+            Some(TOKEN),
+            Some(SIGNATURE),
+            1770920800,
+            300,
+        );
         assert_eq!(ok, Ok(()));
     }
 
@@ -114,12 +124,30 @@ mod tests {
         let check = |key: &[u8], ts: &str, token: &str, sig: &str, now: i64| {
             verify_mailgun(key, Some(ts), Some(token), Some(sig), now, 300)
         };
-        assert_eq!(check(b"other", "1770920772", TOKEN, SIGNATURE, 1770920772), Err(MailgunRejection::BadSignature));
-        assert_eq!(check(b"key-example", "1770920773", TOKEN, SIGNATURE, 1770920772), Err(MailgunRejection::BadSignature));
-        assert_eq!(check(b"key-example", "1770920772", TOKEN, "zz", 1770920772), Err(MailgunRejection::BadSignature));
-        assert_eq!(check(b"key-example", "1770920772", TOKEN, SIGNATURE, 1770920772 + 301), Err(MailgunRejection::Stale(301)));
-        assert_eq!(check(b"key-example", "1770920772", TOKEN, SIGNATURE, 1770920772 - 400), Err(MailgunRejection::Stale(-400)));
-        assert_eq!(verify_mailgun(b"k", None, Some(TOKEN), Some(SIGNATURE), 0, 300), Err(MailgunRejection::Missing));
+        assert_eq!(
+            check(b"other", "1770920772", TOKEN, SIGNATURE, 1770920772),
+            Err(MailgunRejection::BadSignature)
+        );
+        assert_eq!(
+            check(b"key-example", "1770920773", TOKEN, SIGNATURE, 1770920772),
+            Err(MailgunRejection::BadSignature)
+        );
+        assert_eq!(
+            check(b"key-example", "1770920772", TOKEN, "zz", 1770920772),
+            Err(MailgunRejection::BadSignature)
+        );
+        assert_eq!(
+            check(b"key-example", "1770920772", TOKEN, SIGNATURE, 1770920772 + 301),
+            Err(MailgunRejection::Stale(301))
+        );
+        assert_eq!(
+            check(b"key-example", "1770920772", TOKEN, SIGNATURE, 1770920772 - 400),
+            Err(MailgunRejection::Stale(-400))
+        );
+        assert_eq!(
+            verify_mailgun(b"k", None, Some(TOKEN), Some(SIGNATURE), 0, 300),
+            Err(MailgunRejection::Missing)
+        );
     }
 
     #[test]
@@ -129,9 +157,15 @@ mod tests {
         assert_eq!(check_basic(Some(&header), "postmark", &password), Access::Granted);
         let wrong = format!("Basic {}", STANDARD.encode("postmark:nope"));
         assert_eq!(check_basic(Some(&wrong), "postmark", &password), Access::Denied);
-        assert_eq!(check_basic(Some("Basic !!"), "postmark", &password), Access::Denied);
+        assert_eq!(
+            check_basic(Some("Basic !!"), "postmark", &password),
+            Access::Denied
+        );
         assert_eq!(check_basic(None, "postmark", &password), Access::Missing);
-        assert_eq!(check_basic(Some("Bearer x"), "postmark", &password), Access::Missing);
+        assert_eq!(
+            check_basic(Some("Bearer x"), "postmark", &password),
+            Access::Missing
+        );
         let token = SecretString::from("t0k");
         assert_eq!(check_bearer(Some("Bearer t0k"), &token), Access::Granted);
         assert_eq!(check_bearer(Some("Bearer t0"), &token), Access::Denied);

@@ -70,12 +70,36 @@ mod tests {
 
     #[test]
     fn drafts_become_letters_in_three_languages() {
-        let es = dress("¡Hola! El curso cuesta 300 EUR. ¿Te envío el enlace?", Language::Es, Some("Iñigo Núñez"), "Academia Demo");
-        assert_eq!(es, "Hola, Iñigo:\n\nEl curso cuesta 300 EUR. ¿Te envío el enlace?\n\nSaludos cordiales,\nAcademia Demo");
-        let pt = dress("Olá! O curso custa R$ 1.500.", Language::Pt, None, "Academia Demo");
-        assert_eq!(pt, "Olá,\n\nO curso custa R$ 1.500.\n\nAtenciosamente,\nAcademia Demo");
-        let en = dress("Hi Sam,\n\nSure.\n\nBest regards,\nAcademia Demo", Language::En, Some("Sam"), "Academia Demo");
-        assert_eq!(en, "Hi Sam,\n\nSure.\n\nBest regards,\nAcademia Demo", "nothing added twice");
+        let es = dress(
+            "¡Hola! El curso cuesta 300 EUR. ¿Te envío el enlace?",
+            Language::Es,
+            Some("Iñigo Núñez"),
+            "Academia Demo",
+        );
+        assert_eq!(
+            es,
+            "Hola, Iñigo:\n\nEl curso cuesta 300 EUR. ¿Te envío el enlace?\n\nSaludos cordiales,\nAcademia Demo"
+        );
+        let pt = dress(
+            "Olá! O curso custa R$ 1.500.",
+            Language::Pt,
+            None,
+            "Academia Demo",
+        );
+        assert_eq!(
+            pt,
+            "Olá,\n\nO curso custa R$ 1.500.\n\nAtenciosamente,\nAcademia Demo"
+        );
+        let en = dress(
+            "Hi Sam,\n\nSure.\n\nBest regards,\nAcademia Demo",
+            Language::En,
+            Some("Sam"),
+            "Academia Demo",
+        );
+        assert_eq!(
+            en, "Hi Sam,\n\nSure.\n\nBest regards,\nAcademia Demo",
+            "nothing added twice"
+        );
     }
 
     #[test]

@@ -3,7 +3,13 @@
 /// The text of an HTML body: paragraphs and line breaks kept, quotes as `>` lines, no markup.
 pub fn html_to_text(html: &str) -> String {
     match html2text::config::plain_no_decorate().string_from_read(html.as_bytes(), 10_000) {
-        Ok(text) => text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim().to_owned(),
+        Ok(text) => text
+            .lines()
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_owned(),
         // html2text only fails on I/O, which a byte slice never has; keep the words regardless.
         Err(_) => html.to_owned(),
     }

@@ -16,7 +16,9 @@ pub fn parse_mailgun(fields: &[Field]) -> Result<ParsedEmail, EmailError> {
             .map(|(_, v)| v.clone())
             .or_else(|| text(fields, name))
     };
-    let from = text(fields, "from").or_else(|| text(fields, "sender")).ok_or(EmailError::NoSender)?;
+    let from = text(fields, "from")
+        .or_else(|| text(fields, "sender"))
+        .ok_or(EmailError::NoSender)?;
     let plain = text(fields, "body-plain").unwrap_or_default();
     let body = if plain.trim().is_empty() {
         html_to_text(&text(fields, "body-html").unwrap_or_default())
@@ -47,7 +49,10 @@ pub fn parse_mailgun(fields: &[Field]) -> Result<ParsedEmail, EmailError> {
             .filter(|f| f.filename.is_some())
             .map(|f| Attachment {
                 filename: f.filename.clone().unwrap_or_default(),
-                content_type: f.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
+                content_type: f
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".to_owned()),
                 size: f.bytes.len(),
             })
             .collect(),

@@ -82,8 +82,15 @@ impl ParsedEmail {
             None => (trim_reply(&self.text), "trimmer"),
         };
         // An email with nothing but a subject still says something.
-        let body = if text.is_empty() { self.subject.trim().to_owned() } else { text };
-        let rfc_message_id = self.message_id.clone().unwrap_or_else(|| synthetic_id(&from, &self));
+        let body = if text.is_empty() {
+            self.subject.trim().to_owned()
+        } else {
+            text
+        };
+        let rfc_message_id = self
+            .message_id
+            .clone()
+            .unwrap_or_else(|| synthetic_id(&from, &self));
         Ok(InboundEmail {
             message: InboundMessage {
                 channel: EMAIL,
@@ -112,7 +119,12 @@ impl ParsedEmail {
 /// still recognised.
 fn synthetic_id(from: &str, email: &ParsedEmail) -> String {
     let mut hash = Sha256::new();
-    for part in [from, &email.subject, &email.text, &email.date.unwrap_or(0).to_string()] {
+    for part in [
+        from,
+        &email.subject,
+        &email.text,
+        &email.date.unwrap_or(0).to_string(),
+    ] {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
@@ -150,7 +162,9 @@ pub fn message_ids(raw: &str) -> Vec<String> {
     let mut ids = Vec::new();
     let mut rest = raw;
     while let Some(open) = rest.find('<') {
-        let Some(close) = rest[open..].find('>') else { break };
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
         if let Some(id) = normalise_message_id(&rest[open + 1..open + close]) {
             ids.push(id);
         }
@@ -188,16 +202,31 @@ mod tests {
 
     #[test]
     fn addresses_and_ids_are_normalised() {
-        assert_eq!(normalise_address("Ana Souza <Ana.Souza@Example.COM>").as_deref(), Some("ana.souza@example.com"));
-        assert_eq!(normalise_address("josé@correo.es").as_deref(), Some("josé@correo.es"));
+        assert_eq!(
+            normalise_address("Ana Souza <Ana.Souza@Example.COM>").as_deref(),
+            Some("ana.souza@example.com")
+        );
+        assert_eq!(
+            normalise_address("josé@correo.es").as_deref(),
+            Some("josé@correo.es")
+        );
         assert_eq!(normalise_address("not an address"), None);
         assert_eq!(normalise_address(""), None);
-        assert_eq!(display_name("\"Núñez, Iñigo\" <i@x.es>").as_deref(), Some("Núñez, Iñigo"));
+        assert_eq!(
+            display_name("\"Núñez, Iñigo\" <i@x.es>").as_deref(),
+            Some("Núñez, Iñigo")
+        );
         assert_eq!(message_ids("<a@x> <b@y>\r\n <c@z>"), vec!["a@x", "b@y", "c@z"]);
         assert_eq!(message_ids("a@x"), vec!["a@x"]);
-        assert_eq!(reply_tag("reply+42@reply.example.com", Some("reply.example.com")), Some(42));
+        assert_eq!(
+            reply_tag("reply+42@reply.example.com", Some("reply.example.com")),
+            Some(42)
+        );
         assert_eq!(reply_tag("reply+42@other.com", Some("reply.example.com")), None);
-        assert_eq!(reply_tag("reply+x@reply.example.com", Some("reply.example.com")), None);
+        assert_eq!(
+            reply_tag("reply+x@reply.example.com", Some("reply.example.com")),
+            None
+        );
     }
 
     #[test]
@@ -211,7 +240,10 @@ mod tests {
             stripped: Some("Sí, quiero".into()),
             ..ParsedEmail::default()
         };
-        let inbound = email.clone().into_inbound(Some("reply.example.com"), 5).expect("valid");
+        let inbound = email
+            .clone()
+            .into_inbound(Some("reply.example.com"), 5)
+            .expect("valid");
         assert_eq!(inbound.message.body, "Sí, quiero");
         assert_eq!(inbound.trimmed_by, "provider");
         assert_eq!(inbound.full_body, email.text);
@@ -219,9 +251,15 @@ mod tests {
         assert_eq!(inbound.message.business_number, "reply@reply.example.com");
         assert_eq!(inbound.message.from, "ana@x.com");
         assert_eq!(inbound.message.sent_at, 5);
-        let ours = ParsedEmail { stripped: None, ..email };
+        let ours = ParsedEmail {
+            stripped: None,
+            ..email
+        };
         let inbound = ours.into_inbound(None, 5).expect("valid");
-        assert_eq!((inbound.message.body.as_str(), inbound.trimmed_by), ("Sí", "trimmer"));
+        assert_eq!(
+            (inbound.message.body.as_str(), inbound.trimmed_by),
+            ("Sí", "trimmer")
+        );
         let nobody = ParsedEmail::default().into_inbound(None, 0);
         assert_eq!(nobody, Err(EmailError::NoSender));
     }

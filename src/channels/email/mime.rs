@@ -58,7 +58,11 @@ pub fn parse_mime(raw: &[u8]) -> Result<ParsedEmail, EmailError> {
 fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     value
         .as_text_list()
-        .map(|list| list.iter().flat_map(|id| message_ids(&format!("<{id}>"))).collect())
+        .map(|list| {
+            list.iter()
+                .flat_map(|id| message_ids(&format!("<{id}>")))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

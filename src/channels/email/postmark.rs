@@ -85,7 +85,12 @@ pub fn parse_postmark(body: &[u8]) -> Result<ParsedEmail, EmailError> {
         .map(|p| p.email.to_lowercase())
         .collect();
     if to.is_empty() {
-        to.extend(inbound.to.split(',').filter_map(super::message::normalise_address));
+        to.extend(
+            inbound
+                .to
+                .split(',')
+                .filter_map(super::message::normalise_address),
+        );
     }
     let text = if inbound.text_body.trim().is_empty() {
         html_to_text(&inbound.html_body)

@@ -29,8 +29,15 @@ pub fn parse_sendgrid(fields: &[Field]) -> Result<ParsedEmail, EmailError> {
         .flat_map(|list| list.split(',').filter_map(normalise_address).collect::<Vec<_>>())
         .collect();
     // The envelope names the address the mail was actually delivered to.
-    if let Some(envelope) = text(fields, "envelope").and_then(|e| serde_json::from_str::<serde_json::Value>(&e).ok()) {
-        for address in envelope["to"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+    if let Some(envelope) =
+        text(fields, "envelope").and_then(|e| serde_json::from_str::<serde_json::Value>(&e).ok())
+    {
+        for address in envelope["to"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+        {
             if let Some(address) = normalise_address(address).filter(|a| !to.contains(a)) {
                 to.push(address);
             }
@@ -55,7 +62,10 @@ pub fn parse_sendgrid(fields: &[Field]) -> Result<ParsedEmail, EmailError> {
                 .or(f.filename.as_deref())
                 .unwrap_or("unnamed")
                 .to_owned(),
-            content_type: f.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
+            content_type: f
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
             size: f.bytes.len(),
         })
         .collect();

@@ -24,10 +24,12 @@ pub struct EmailSender {
 
 impl EmailSender {
     pub fn new(settings: &EmailSettings) -> anyhow::Result<EmailSender> {
-        let from: Mailbox = settings
-            .from_address
-            .parse()
-            .map_err(|e| anyhow::anyhow!("email.from_address {:?} is not an address: {e}", settings.from_address))?;
+        let from: Mailbox = settings.from_address.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "email.from_address {:?} is not an address: {e}",
+                settings.from_address
+            )
+        })?;
         let transport = match &settings.smtp_host {
             None => None,
             Some(host) => {
@@ -99,7 +101,13 @@ pub async fn send_reply(state: &AppState, out: &OutboundRow) -> Result<String, S
                 sender.id_domain()
             );
             store
-                .record_outbound_email(out.id, &id, in_reply_to.as_deref(), &references.join(" "), &subject)
+                .record_outbound_email(
+                    out.id,
+                    &id,
+                    in_reply_to.as_deref(),
+                    &references.join(" "),
+                    &subject,
+                )
                 .await
                 .map_err(store_failure)?;
             // Another attempt may have recorded one first: use whichever is stored.
@@ -110,13 +118,10 @@ pub async fn send_reply(state: &AppState, out: &OutboundRow) -> Result<String, S
                 .unwrap_or(id)
         }
     };
-    let to: Mailbox = out
-        .to_address
-        .parse()
-        .map_err(|e| SendError::Rejected {
-            message: format!("the contact's address {:?} is not valid: {e}", out.to_address),
-            retryable: false,
-        })?;
+    let to: Mailbox = out.to_address.parse().map_err(|e| SendError::Rejected {
+        message: format!("the contact's address {:?} is not valid: {e}", out.to_address),
+        retryable: false,
+    })?;
     let mut builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
         .from(sender.from.clone())

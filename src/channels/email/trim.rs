@@ -30,7 +30,9 @@ static ORIGINAL: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^-{2,}\s*(original message|mensaje original|mensagem original|mensaje de origen)\s*-{2,}$")
 });
 static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(-{2,}\s*(forwarded message|mensaje reenviado|mensagem encaminhada|mensagem reencaminhada)\s*-{2,}|begin forwarded message:|inicio del mensaje reenviado:|in[ií]cio da mensagem (reencaminhada|encaminhada):)$")
+    re(
+        r"(?i)^(-{2,}\s*(forwarded message|mensaje reenviado|mensagem encaminhada|mensagem reencaminhada)\s*-{2,}|begin forwarded message:|inicio del mensaje reenviado:|in[ií]cio da mensagem (reencaminhada|encaminhada):)$",
+    )
 });
 /// The first line of an Outlook header block: "From:", "De:".
 static FROM_HEADER: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^(from|de)\s*:\s*\S"));
@@ -38,7 +40,9 @@ static FROM_HEADER: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^(from|de)\s*:\s
 static SENT_HEADER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)(^|\s)(sent|enviado|enviada|enviado el|enviada em|date|fecha|data)\s*:"));
 static DEVICE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(sent from my|sent from outlook|sent from mail|sent via|get outlook for|enviado desde (mi|el|outlook)|enviado de (mi|meu)|enviado do (meu|outlook|email)|enviado a trav[eé]s de|obtener outlook para|obter o outlook para)\b")
+    re(
+        r"(?i)^(sent from my|sent from outlook|sent from mail|sent via|get outlook for|enviado desde (mi|el|outlook)|enviado de (mi|meu)|enviado do (meu|outlook|email)|enviado a trav[eé]s de|obtener outlook para|obter o outlook para)\b",
+    )
 });
 /// Header lines inside a forwarded block, skipped to reach the forwarded text.
 static FORWARD_FIELD: LazyLock<Regex> = LazyLock::new(|| {
@@ -67,7 +71,9 @@ fn trim_lines(lines: &[&str], depth: u8) -> String {
         Cut::Forward => {
             // Nothing written above a forward: what was forwarded is the message.
             let mut rest = at + 1;
-            while rest < lines.len() && (FORWARD_FIELD.is_match(clean(lines[rest])) || clean(lines[rest]).is_empty()) {
+            while rest < lines.len()
+                && (FORWARD_FIELD.is_match(clean(lines[rest])) || clean(lines[rest]).is_empty())
+            {
                 rest += 1;
             }
             trim_lines(&lines[rest..], depth + 1)
@@ -153,28 +159,70 @@ mod tests {
     fn cuts_at_every_known_header() {
         let cases: &[(&str, &str)] = &[
             // Gmail, three languages, with and without accents, wrapped or not.
-            ("Sí, me interesa.\n\nOn Tue, Dec 1, 2026 at 10:00 AM Ana <ana@example.com> wrote:\n> Hola", "Sí, me interesa."),
-            ("Quiero el precio.\n\nEl mar, 1 dic 2026 a las 10:00, Tuesday (<hola@example.com>) escribió:\n> Hola", "Quiero el precio."),
-            ("quiero el precio\n\nEl mar, 1 dic 2026 a las 10:00, Tuesday <hola@example.com> escribio:\n> Hola", "quiero el precio"),
-            ("Quero saber o preço.\n\nEm ter., 1 de dez. de 2026 às 10:00, Tuesday <\nola@example.com> escreveu:\n> Olá", "Quero saber o preço."),
-            ("Thanks! 👍\n\nOn Tue, Dec 1, 2026 at 10:00 AM Tuesday <\nhello@example.com> wrote:\n\n> Hi", "Thanks! 👍"),
+            (
+                "Sí, me interesa.\n\nOn Tue, Dec 1, 2026 at 10:00 AM Ana <ana@example.com> wrote:\n> Hola",
+                "Sí, me interesa.",
+            ),
+            (
+                "Quiero el precio.\n\nEl mar, 1 dic 2026 a las 10:00, Tuesday (<hola@example.com>) escribió:\n> Hola",
+                "Quiero el precio.",
+            ),
+            (
+                "quiero el precio\n\nEl mar, 1 dic 2026 a las 10:00, Tuesday <hola@example.com> escribio:\n> Hola",
+                "quiero el precio",
+            ),
+            (
+                "Quero saber o preço.\n\nEm ter., 1 de dez. de 2026 às 10:00, Tuesday <\nola@example.com> escreveu:\n> Olá",
+                "Quero saber o preço.",
+            ),
+            (
+                "Thanks! 👍\n\nOn Tue, Dec 1, 2026 at 10:00 AM Tuesday <\nhello@example.com> wrote:\n\n> Hi",
+                "Thanks! 👍",
+            ),
             // Outlook: separator and header blocks.
-            ("Ok.\n\n-----Original Message-----\nFrom: Tuesday\nSent: Tuesday", "Ok."),
+            (
+                "Ok.\n\n-----Original Message-----\nFrom: Tuesday\nSent: Tuesday",
+                "Ok.",
+            ),
             ("Vale.\n\n-----Mensaje original-----\nDe: Tuesday", "Vale."),
             ("Certo.\n\n-----Mensagem original-----\nDe: Tuesday", "Certo."),
-            ("Gracias\n\nDe: Tuesday <hola@example.com>\nEnviado: martes, 1 de diciembre de 2026 10:00\nPara: Ana", "Gracias"),
-            ("Obrigado\n\nDe: Tuesday <ola@example.com>\nEnviada em: terça-feira, 1 de dezembro de 2026 10:00\nPara: Ana", "Obrigado"),
-            ("Thanks\n________________________________\nFrom: Tuesday <hello@example.com>\nSent: Tuesday, December 1, 2026 10:00 AM", "Thanks"),
-            ("Gracias\n\nDe: Tuesday <hola@example.com> Enviado: martes, 1 de diciembre", "Gracias"),
+            (
+                "Gracias\n\nDe: Tuesday <hola@example.com>\nEnviado: martes, 1 de diciembre de 2026 10:00\nPara: Ana",
+                "Gracias",
+            ),
+            (
+                "Obrigado\n\nDe: Tuesday <ola@example.com>\nEnviada em: terça-feira, 1 de dezembro de 2026 10:00\nPara: Ana",
+                "Obrigado",
+            ),
+            (
+                "Thanks\n________________________________\nFrom: Tuesday <hello@example.com>\nSent: Tuesday, December 1, 2026 10:00 AM",
+                "Thanks",
+            ),
+            (
+                "Gracias\n\nDe: Tuesday <hola@example.com> Enviado: martes, 1 de diciembre",
+                "Gracias",
+            ),
             // Signatures and devices.
-            ("Send me the syllabus\n-- \nJohn Smith\nACME", "Send me the syllabus"),
+            (
+                "Send me the syllabus\n-- \nJohn Smith\nACME",
+                "Send me the syllabus",
+            ),
             ("¿Cuánto cuesta?\n\nEnviado desde mi iPhone", "¿Cuánto cuesta?"),
             ("Quanto custa?\n\nEnviado do meu iPhone", "Quanto custa?"),
             ("How much?\n\nSent from my iPhone", "How much?"),
-            ("cuanto cuesta??\n\nEnviado de mi Samsung Galaxy", "cuanto cuesta??"),
+            (
+                "cuanto cuesta??\n\nEnviado de mi Samsung Galaxy",
+                "cuanto cuesta??",
+            ),
             // Prose that merely looks like a header is kept.
-            ("De: mi parte, gracias.\nEl curso me gusta.", "De: mi parte, gracias.\nEl curso me gusta."),
-            ("On Monday I wrote to you twice.", "On Monday I wrote to you twice."),
+            (
+                "De: mi parte, gracias.\nEl curso me gusta.",
+                "De: mi parte, gracias.\nEl curso me gusta.",
+            ),
+            (
+                "On Monday I wrote to you twice.",
+                "On Monday I wrote to you twice.",
+            ),
             // A quote with the answer underneath.
             ("> ¿Te interesa?\n\nSí, mucho.", "Sí, mucho."),
             // No history at all.

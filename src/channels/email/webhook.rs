@@ -52,24 +52,28 @@ fn refuse(access: Access, scheme: &'static str) -> Response {
     }
 }
 
-/// Basic auth with `email.webhook_username` and `email.webhook_password`.
-fn basic_access(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+/// Basic auth with `email.webhook_username` and `email.webhook_password`: the refusal to send,
+/// or `None` when the credentials are right.
+fn basic_refusal(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let settings = &state.settings.email;
     let (Some(user), Some(password)) = (&settings.webhook_username, &settings.webhook_password) else {
-        return Err(AppError::Unavailable(
-            "email webhooks are not configured: set email.webhook_username and email.webhook_password".to_owned(),
-        )
-        .into_response());
+        return Some(
+            AppError::Unavailable(
+                "email webhooks are not configured: set email.webhook_username and email.webhook_password"
+                    .to_owned(),
+            )
+            .into_response(),
+        );
     };
     match auth::check_basic(authorization(headers), user, password) {
-        Access::Granted => Ok(()),
-        other => Err(refuse(other, "Basic realm=\"tuesday\"")),
+        Access::Granted => None,
+        other => Some(refuse(other, "Basic realm=\"tuesday\"")),
     }
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn receive_postmark(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = basic_access(&state, &headers) {
+    if let Some(refused) = basic_refusal(&state, &headers) {
         return refused;
     }
     let raw = String::from_utf8_lossy(&body);
@@ -78,14 +82,21 @@ async fn receive_postmark(State(state): State<AppState>, headers: HeaderMap, bod
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn receive_sendgrid(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = basic_access(&state, &headers) {
+    if let Some(refused) = basic_refusal(&state, &headers) {
         return refused;
     }
     let fields = match form::read_fields(&content_type(&headers), body).await {
         Ok(fields) => fields,
         Err(why) => return AppError::BadRequest(why).into_response(),
     };
-    store(&state, "sendgrid", &describe(&fields), parse_sendgrid(&fields), None).await
+    store(
+        &state,
+        "sendgrid",
+        &describe(&fields),
+        parse_sendgrid(&fields),
+        None,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
@@ -110,13 +121,22 @@ async fn receive_mailgun(State(state): State<AppState>, headers: HeaderMap, body
     );
     match verdict {
         Ok(()) => {}
-        Err(MailgunRejection::Missing) => return AppError::Unauthorized(MailgunRejection::Missing.to_string()).into_response(),
+        Err(MailgunRejection::Missing) => {
+            return AppError::Unauthorized(MailgunRejection::Missing.to_string()).into_response();
+        }
         Err(rejection) => {
             tracing::warn!(%rejection, "refused a Mailgun delivery");
             return AppError::Forbidden(rejection.to_string()).into_response();
         }
     }
-    store(&state, "mailgun", &describe(&fields), parse_mailgun(&fields), token.as_deref()).await
+    store(
+        &state,
+        "mailgun",
+        &describe(&fields),
+        parse_mailgun(&fields),
+        token.as_deref(),
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
@@ -162,7 +182,11 @@ async fn store(
     let email = match email {
         Ok(email) => email,
         Err(error) => {
-            return match state.store.ingest_unparsed(EMAIL, raw, &format!("{provider}: {error}")).await {
+            return match state
+                .store
+                .ingest_unparsed(EMAIL, raw, &format!("{provider}: {error}"))
+                .await
+            {
                 Ok(id) => {
                     tracing::warn!(delivery = id, provider, %error, "stored an unparsed email");
                     AppError::Unprocessable(error.to_string()).into_response()
@@ -171,7 +195,11 @@ async fn store(
             };
         }
     };
-    match state.store.ingest_email(provider, raw, &email, replay_token).await {
+    match state
+        .store
+        .ingest_email(provider, raw, &email, replay_token)
+        .await
+    {
         Ok(EmailIngest::Stored(summary)) => {
             tracing::info!(
                 delivery = summary.delivery_id,

@@ -70,7 +70,11 @@ impl TwilioClient {
             });
         }
         let whatsapp = |number: &str| format!("whatsapp:+{}", number.trim_start_matches('+'));
-        let mut form = vec![("From", whatsapp(from_number)), ("To", whatsapp(to)), ("Body", body.to_owned())];
+        let mut form = vec![
+            ("From", whatsapp(from_number)),
+            ("To", whatsapp(to)),
+            ("Body", body.to_owned()),
+        ];
         if let Some(callback) = &self.status_callback {
             form.push(("StatusCallback", callback.clone()));
         }
@@ -109,7 +113,10 @@ fn rejection(status: u16, body: &[u8]) -> SendError {
         return SendError::Rejected {
             message: format!(
                 "Twilio HTTP {status}: {}",
-                String::from_utf8_lossy(body).chars().take(200).collect::<String>()
+                String::from_utf8_lossy(body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             ),
             retryable: status == 429 || status >= 500,
         };
@@ -119,7 +126,10 @@ fn rejection(status: u16, body: &[u8]) -> SendError {
     let message = format!("Twilio error {code} (HTTP {status}): {}{more}", error.message);
     match error.code {
         Some(WINDOW_CLOSED) => SendError::WindowClosed(message),
-        Some(20429) => SendError::Rejected { message, retryable: true },
+        Some(20429) => SendError::Rejected {
+            message,
+            retryable: true,
+        },
         _ => SendError::Rejected {
             message,
             retryable: status == 429 || status >= 500,
@@ -134,9 +144,13 @@ mod tests {
     #[test]
     fn error_codes_decide_what_happens() {
         let body = |code: i64, status: u16| {
-            format!(r#"{{"code":{code},"message":"m","more_info":"https://www.twilio.com/docs/errors/{code}","status":{status}}}"#)
+            format!(
+                r#"{{"code":{code},"message":"m","more_info":"https://www.twilio.com/docs/errors/{code}","status":{status}}}"#
+            )
         };
-        assert!(matches!(rejection(400, body(63016, 400).as_bytes()), SendError::WindowClosed(m) if m.contains("63016")));
+        assert!(
+            matches!(rejection(400, body(63016, 400).as_bytes()), SendError::WindowClosed(m) if m.contains("63016"))
+        );
         assert!(rejection(429, body(20429, 429).as_bytes()).is_retryable());
         assert!(rejection(500, body(20500, 500).as_bytes()).is_retryable());
         assert!(!rejection(400, body(21211, 400).as_bytes()).is_retryable());

@@ -34,7 +34,9 @@ pub fn parse_message(params: &[(String, String)], now: Millis) -> Result<Inbound
         channel: TWILIO,
         external_id: sid.to_owned(),
         from,
-        profile_name: get(params, "ProfileName").map(str::to_owned).filter(|n| !n.is_empty()),
+        profile_name: get(params, "ProfileName")
+            .map(str::to_owned)
+            .filter(|n| !n.is_empty()),
         business_number: format!("+{}", digits(to)),
         kind,
         body,
@@ -50,12 +52,15 @@ pub fn parse_status(params: &[(String, String)], now: Millis) -> Result<Option<S
     let Some(status) = DeliveryStatus::parse(status) else {
         return Ok(None);
     };
-    let error = get(params, "ErrorCode").filter(|c| !c.is_empty() && *c != "0").map(|code| {
-        match code {
-            "63016" => "Twilio error 63016: outside the 24-hour window, only an approved template may be sent".to_owned(),
+    let error = get(params, "ErrorCode")
+        .filter(|c| !c.is_empty() && *c != "0")
+        .map(|code| match code {
+            "63016" => {
+                "Twilio error 63016: outside the 24-hour window, only an approved template may be sent"
+                    .to_owned()
+            }
             other => format!("Twilio error {other}"),
-        }
-    });
+        });
     Ok(Some(StatusUpdate {
         channel: TWILIO.to_owned(),
         external_id: sid.to_owned(),
@@ -70,7 +75,10 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -98,18 +106,31 @@ mod tests {
             ("MediaContentType0", "image/jpeg"),
         ]);
         let message = parse_message(&photo, 7).expect("valid");
-        assert_eq!((message.kind.as_str(), message.from.as_str()), ("image", "34600111222"));
-        assert_eq!(parse_message(&form(&[("From", "x")]), 0), Err("missing MessageSid".to_owned()));
+        assert_eq!(
+            (message.kind.as_str(), message.from.as_str()),
+            ("image", "34600111222")
+        );
+        assert_eq!(
+            parse_message(&form(&[("From", "x")]), 0),
+            Err("missing MessageSid".to_owned())
+        );
     }
 
     #[test]
     fn statuses_and_the_window_error() {
-        let failed = form(&[("MessageSid", "SM9"), ("MessageStatus", "undelivered"), ("ErrorCode", "63016")]);
+        let failed = form(&[
+            ("MessageSid", "SM9"),
+            ("MessageStatus", "undelivered"),
+            ("ErrorCode", "63016"),
+        ]);
         let update = parse_status(&failed, 1).expect("valid").expect("a status");
         assert_eq!(update.status, DeliveryStatus::Failed);
         assert!(update.error.as_deref().unwrap_or("").contains("63016"));
         let read = form(&[("MessageSid", "SM9"), ("MessageStatus", "read")]);
-        assert_eq!(parse_status(&read, 1).expect("valid").map(|u| u.status), Some(DeliveryStatus::Read));
+        assert_eq!(
+            parse_status(&read, 1).expect("valid").map(|u| u.status),
+            Some(DeliveryStatus::Read)
+        );
         let sending = form(&[("MessageSid", "SM9"), ("MessageStatus", "sending")]);
         assert_eq!(parse_status(&sending, 1), Ok(None));
     }

@@ -54,7 +54,12 @@ mod tests {
         // The order parameters arrive in does not matter.
         let mut shuffled = params();
         shuffled.reverse();
-        assert!(verify_signature(b"12345", url, &shuffled, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        assert!(verify_signature(
+            b"12345",
+            url,
+            &shuffled,
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
     }
 
     #[test]
@@ -62,7 +67,12 @@ mod tests {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         let good = "0/KCTR6DLpKmkAf8muzZqo1nDgQ=";
         assert!(!verify_signature(b"54321", url, &params(), good));
-        assert!(!verify_signature(b"12345", "https://mycompany.com/myapp.php", &params(), good));
+        assert!(!verify_signature(
+            b"12345",
+            "https://mycompany.com/myapp.php",
+            &params(),
+            good
+        ));
         let mut changed = params();
         changed[2].1 = "1235".to_owned();
         assert!(!verify_signature(b"12345", url, &changed, good));

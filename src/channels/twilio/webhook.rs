@@ -24,7 +24,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The form's parameters, once the signature over them and the public URL holds.
-fn verified_params(state: &AppState, uri: &OriginalUri, headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<(String, String)>> {
+fn verified_params(
+    state: &AppState,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> AppResult<Vec<(String, String)>> {
     let settings = &state.settings.twilio;
     let (Some(token), Some(public_url)) = (&settings.auth_token, &settings.public_url) else {
         return Err(AppError::Unavailable(
@@ -59,17 +64,21 @@ async fn receive_message(
     let params = verified_params(&state, &uri, &headers, &body)?;
     let now = state.clock().now_millis();
     // Some accounts point status callbacks at the message URL too.
-    let delivery = if params.iter().any(|(n, _)| n == "MessageStatus") && !params.iter().any(|(n, _)| n == "Body") {
-        Delivery {
-            statuses: parse_status(&params, now).map_err(AppError::BadRequest)?.into_iter().collect(),
-            ..Delivery::default()
-        }
-    } else {
-        Delivery {
-            messages: vec![parse_message(&params, now).map_err(AppError::BadRequest)?],
-            ..Delivery::default()
-        }
-    };
+    let delivery =
+        if params.iter().any(|(n, _)| n == "MessageStatus") && !params.iter().any(|(n, _)| n == "Body") {
+            Delivery {
+                statuses: parse_status(&params, now)
+                    .map_err(AppError::BadRequest)?
+                    .into_iter()
+                    .collect(),
+                ..Delivery::default()
+            }
+        } else {
+            Delivery {
+                messages: vec![parse_message(&params, now).map_err(AppError::BadRequest)?],
+                ..Delivery::default()
+            }
+        };
     ingest(&state, &body, &delivery).await?;
     Ok(twiml())
 }
