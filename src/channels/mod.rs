@@ -2,6 +2,7 @@
 //! into the channel-neutral types below, so the pipeline never sees a provider's JSON.
 
 pub mod email;
+pub(crate) mod http;
 mod send;
 pub mod twilio;
 pub mod whatsapp;

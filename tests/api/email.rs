@@ -92,13 +92,8 @@ async fn postmark_without_basic_auth_is_rejected() {
 async fn postmark_keeps_the_full_body_and_reads_the_stripped_reply() {
     let app = spawn_email_app(None).await;
     let response = app
-        .http
-        .post(format!("{}/webhooks/email/postmark", app.address))
-        .header("authorization", basic(WEBHOOK_USER, WEBHOOK_PASSWORD))
-        .body(postmark_payload("pm-2@mail.gmail.example"))
-        .send()
-        .await
-        .expect("post");
+        .post_postmark(&postmark_payload("pm-2@mail.gmail.example"))
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         app.text("SELECT body FROM messages WHERE direction = 'in'").await,
@@ -126,13 +121,8 @@ async fn postmark_keeps_the_full_body_and_reads_the_stripped_reply() {
 
     // The same email again (Postmark retries) is stored once.
     let again = app
-        .http
-        .post(format!("{}/webhooks/email/postmark", app.address))
-        .header("authorization", basic(WEBHOOK_USER, WEBHOOK_PASSWORD))
-        .body(postmark_payload("pm-2@mail.gmail.example"))
-        .send()
-        .await
-        .expect("post");
+        .post_postmark(&postmark_payload("pm-2@mail.gmail.example"))
+        .await;
     assert_eq!(again.status(), 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
 
@@ -250,14 +240,7 @@ async fn sendgrid_decodes_each_field_in_its_charset_and_takes_raw_mime() {
         );
     let unauthenticated = app.http.post(&url).body("x").send().await.expect("post");
     assert_eq!(unauthenticated.status(), 401);
-    let response = app
-        .http
-        .post(&url)
-        .header("authorization", basic(WEBHOOK_USER, WEBHOOK_PASSWORD))
-        .multipart(form)
-        .send()
-        .await
-        .expect("post");
+    let response = app.post_sendgrid(form).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         app.text("SELECT body FROM messages").await,
@@ -284,14 +267,7 @@ async fn sendgrid_decodes_each_field_in_its_charset_and_takes_raw_mime() {
     let form = reqwest::multipart::Form::new()
         .part("email", reqwest::multipart::Part::bytes(raw))
         .text("charsets", r#"{"email":"UTF-8"}"#);
-    let response = app
-        .http
-        .post(&url)
-        .header("authorization", basic(WEBHOOK_USER, WEBHOOK_PASSWORD))
-        .multipart(form)
-        .send()
-        .await
-        .expect("post");
+    let response = app.post_sendgrid(form).await;
     assert_eq!(response.status(), 200);
     let body = app
         .text("SELECT body FROM messages WHERE external_id = 'DM6PR01MB0001@outlook.example'")

@@ -46,6 +46,28 @@ pub fn basic(user: &str, password: &str) -> String {
 }
 
 impl TestApp {
+    /// Posts a Postmark payload with the right basic-auth credentials.
+    pub async fn post_postmark(&self, body: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/webhooks/email/postmark", self.address))
+            .header("authorization", basic(WEBHOOK_USER, WEBHOOK_PASSWORD))
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("postmark request")
+    }
+
+    /// Posts a SendGrid Inbound Parse form with the right basic-auth credentials.
+    pub async fn post_sendgrid(&self, form: reqwest::multipart::Form) -> reqwest::Response {
+        self.http
+            .post(format!("{}/webhooks/email/sendgrid", self.address))
+            .header("authorization", basic(WEBHOOK_USER, WEBHOOK_PASSWORD))
+            .multipart(form)
+            .send()
+            .await
+            .expect("sendgrid request")
+    }
+
     /// Posts a raw RFC 5322 message to the MIME endpoint with the bearer token.
     pub async fn post_mime(&self, raw: &[u8]) -> reqwest::Response {
         self.http

@@ -5,7 +5,6 @@ use super::settings::TwilioSettings;
 use crate::channels::SendError;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// The most characters Twilio accepts in a WhatsApp body.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -36,10 +35,7 @@ struct TwilioError {
 
 impl TwilioClient {
     pub fn new(settings: &TwilioSettings) -> anyhow::Result<TwilioClient> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .user_agent(concat!("tuesday/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::channels::http::client(settings.timeout_ms)?;
         Ok(TwilioClient {
             http,
             base: settings.api_base.trim_end_matches('/').to_owned(),

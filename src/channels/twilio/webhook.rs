@@ -50,17 +50,13 @@ fn verified_params(
     Ok(params)
 }
 
-fn twiml() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML)
-}
-
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn receive_message(
     State(state): State<AppState>,
     uri: OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<impl IntoResponse + use<>> {
     let params = verified_params(&state, &uri, &headers, &body)?;
     let now = state.clock().now_millis();
     // Some accounts point status callbacks at the message URL too.
@@ -79,8 +75,7 @@ async fn receive_message(
                 ..Delivery::default()
             }
         };
-    ingest(&state, &body, &delivery).await?;
-    Ok(twiml())
+    ingest(&state, &body, &delivery).await
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
@@ -89,18 +84,18 @@ async fn receive_status(
     uri: OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<impl IntoResponse + use<>> {
     let params = verified_params(&state, &uri, &headers, &body)?;
     let update = parse_status(&params, state.clock().now_millis()).map_err(AppError::BadRequest)?;
     let delivery = Delivery {
         statuses: update.into_iter().collect(),
         ..Delivery::default()
     };
-    ingest(&state, &body, &delivery).await?;
-    Ok(twiml())
+    ingest(&state, &body, &delivery).await
 }
 
-async fn ingest(state: &AppState, body: &[u8], delivery: &Delivery) -> AppResult<()> {
+/// Stores the delivery and answers with empty TwiML.
+async fn ingest(state: &AppState, body: &[u8], delivery: &Delivery) -> AppResult<impl IntoResponse + use<>> {
     let raw = String::from_utf8_lossy(body);
     let summary = state.store.ingest(TWILIO, &raw, delivery).await?;
     tracing::info!(
@@ -113,5 +108,5 @@ async fn ingest(state: &AppState, body: &[u8], delivery: &Delivery) -> AppResult
     if summary.new_messages + summary.statuses > 0 {
         state.jobs_ready.notify_waiters();
     }
-    Ok(())
+    Ok(([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML))
 }

@@ -4,7 +4,6 @@ use crate::config::WhatsAppSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
-use std::time::Duration;
 
 /// The most characters a WhatsApp text message may hold.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -82,10 +81,7 @@ struct GraphError {
 
 impl WhatsAppClient {
     pub fn new(settings: &WhatsAppSettings) -> anyhow::Result<WhatsAppClient> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .user_agent(concat!("tuesday/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::channels::http::client(settings.timeout_ms)?;
         Ok(WhatsAppClient {
             http,
             base: settings.api_base.trim_end_matches('/').to_owned(),
