@@ -3,7 +3,7 @@
 
 mod providers;
 mod rules;
-mod standin;
+pub mod standin;
 
 use crate::helpers::*;
 use rust_decimal::Decimal;
