@@ -3,7 +3,7 @@
 use crate::catalog::Catalog;
 use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
-use crate::domain::Clock;
+use crate::domain::{Clock, Taxonomy};
 use crate::eval::gate::AutoSendGate;
 use crate::guardrails::Policy;
 use crate::pipeline::classify::Classifier;
@@ -21,6 +21,8 @@ pub struct AppState {
     /// The guardrail policy, validated against the catalog at start-up.
     pub policy: Arc<Policy>,
     pub classifier: Arc<Classifier>,
+    /// The intent labels in use (`[taxonomy]`).
+    pub taxonomy: Arc<Taxonomy>,
     /// Auto-send waits for a good enough evaluation of this classifier (shadow mode).
     pub auto_send: Arc<AutoSendGate>,
     pub replies: Arc<Replies>,

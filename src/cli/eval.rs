@@ -46,19 +46,21 @@ pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
         (0.0..=1.0).contains(&args.target_precision),
         "--target-precision must be between 0 and 1"
     );
+    let taxonomy = settings.taxonomy()?;
     let mut examples = Vec::new();
     for path in &args.dataset {
-        examples.extend(dataset::read(path)?);
+        examples.extend(dataset::read(path, &taxonomy)?);
     }
     anyhow::ensure!(!examples.is_empty(), "the dataset has no messages");
     let model = args
         .model
         .clone()
         .or_else(|| settings.pipeline.classifier_model.clone());
-    let classifier = Classifier::configured(model.as_deref())?;
+    let classifier = Classifier::configured(model.as_deref(), &taxonomy)?;
     let classifier_name = match &model {
         Some(path) => format!("model {}", path.display()),
-        None => "demo (trained on data/demo/*-train.jsonl)".to_owned(),
+        None if taxonomy.is_default() => "demo (trained on data/demo/*-train.jsonl)".to_owned(),
+        None => "taxonomy (trained on data/demo/*-train.jsonl and [taxonomy] examples)".to_owned(),
     };
     if model.is_none() {
         warn_about_training_overlap(&examples);
@@ -72,7 +74,7 @@ pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta} left)")?.progress_chars("=> "),
     );
     progress.set_message("evaluating");
-    let router = ModelRouter::new(&settings.routing)?;
+    let router = ModelRouter::new(&settings.routing)?.with_taxonomy(taxonomy.clone());
     // The cascade's calls are recorded and counted against the budget like any others.
     let store = if router.has_models() || !args.no_store {
         Some(Store::open(&settings.database_url).await?)
@@ -129,7 +131,11 @@ async fn store_run(
     let id = store
         .record_eval_run(report, &holdout, &classifier.fingerprint())
         .await?;
-    let gate = AutoSendGate::new(&settings.pipeline, classifier.fingerprint())?;
+    let gate = AutoSendGate::new(
+        &settings.pipeline,
+        &settings.taxonomy()?,
+        classifier.fingerprint(),
+    )?;
     let verdict = if gate.holdout == holdout {
         gate.status(store).await?.describe()
     } else {
@@ -308,6 +314,8 @@ fn short(intent: Intent) -> &'static str {
         Intent::HumanRequest => "human",
         Intent::Greeting => "greet",
         Intent::Other => "other",
+        // A label the workspace added: its first six characters.
+        other => other.as_str().get(..6).unwrap_or(other.as_str()),
     }
 }
 

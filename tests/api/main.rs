@@ -6,5 +6,6 @@ mod helpers;
 mod labels;
 mod review;
 mod routing;
+mod taxonomy;
 mod webhook;
 mod whole_path;
