@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tuesday::catalog::Catalog;
-use tuesday::domain::{Currency, Intent};
+use tuesday::domain::{Currency, Intent, Taxonomy};
 use tuesday::guardrails;
 use tuesday::models::{Models, PriceTable, ProviderSettings, pricing};
 use tuesday::pipeline::classify::{Classifier, DEMO_TEST, read_jsonl};
@@ -108,7 +108,8 @@ async fn messages(State(standin): State<StandIn>, Json(body): Json<Value>) -> Js
             (label, profile.confidence_right)
         } else {
             let step = 1 + (fraction(&[message, &model, "which"]) * 9.0) as usize;
-            let wrong = Intent::ALL[(label.index() + step) % Intent::ALL.len()];
+            let at = Intent::DEFAULTS.iter().position(|i| *i == label).unwrap_or(0);
+            let wrong = Intent::DEFAULTS[(at + step) % Intent::DEFAULTS.len()];
             let confident = fraction(&[message, &model, "sure"]) < CONFIDENTLY_WRONG;
             (
                 wrong,
@@ -282,13 +283,14 @@ async fn main() -> anyhow::Result<()> {
                 .get(profile.model)
                 .ok_or_else(|| anyhow::anyhow!("no price"))?;
             let request = prompts::classification(
+                &Taxonomy::default(),
                 detected.language,
                 text,
                 &prompts::canary(),
                 settings.classify_max_tokens,
             );
             let answer = models.complete("anthropic", profile.model, &request).await?;
-            let predicted = prompts::parse_classification(&answer.text)
+            let predicted = prompts::parse_classification(&answer.text, &Taxonomy::default())
                 .map_err(anyhow::Error::msg)?
                 .intent;
             let template = draft::compose(&replies, &catalog, detected.language, predicted, text, market);

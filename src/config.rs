@@ -1,7 +1,7 @@
 //! Typed settings: defaults ← `tuesday.toml` ← `TUESDAY_*` environment variables.
 //! Nested keys use a double underscore: `TUESDAY_WHATSAPP__APP_SECRET` sets `whatsapp.app_secret`.
 
-use crate::domain::Intent;
+use crate::domain::{Intent, Taxonomy};
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -25,6 +25,8 @@ pub struct Settings {
     pub users: SeedUsers,
     /// Model providers, tiers, prices and budgets (see `routing`).
     pub routing: crate::routing::RoutingSettings,
+    /// The intent labels, their descriptions and examples (see `domain::taxonomy`).
+    pub taxonomy: crate::domain::taxonomy::TaxonomySettings,
     /// Start the clock at this instant (RFC 3339) and run on from there, to see how the
     /// sending-hours rules behave at another hour. Unset: the system clock.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
@@ -113,6 +115,7 @@ impl Default for Settings {
             worker: WorkerSettings::default(),
             users: SeedUsers::default(),
             routing: crate::routing::RoutingSettings::default(),
+            taxonomy: crate::domain::taxonomy::TaxonomySettings::default(),
             clock_start: None,
         }
     }
@@ -198,7 +201,16 @@ impl Settings {
             "pipeline.confidence_threshold must be between 0 and 1"
         );
         settings.routing.validate()?;
+        let taxonomy = settings.taxonomy()?;
+        for intent in &settings.pipeline.auto_send_intents {
+            taxonomy.check(*intent).context("in pipeline.auto_send_intents")?;
+        }
         Ok(settings)
+    }
+
+    /// The intent taxonomy in use, checked.
+    pub fn taxonomy(&self) -> anyhow::Result<Taxonomy> {
+        Taxonomy::from_settings(&self.taxonomy).context("in [taxonomy]")
     }
 
     pub fn address(&self) -> String {

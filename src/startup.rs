@@ -103,13 +103,19 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let store = Store::open(&settings.database_url).await?.with_clock(clock);
     let created = seed::seed_if_empty(&store, &settings.users).await?;
     let catalog: Catalog = store.load_catalog().await?;
+    let taxonomy = settings.taxonomy()?;
     let model = settings.pipeline.classifier_model.clone();
-    let classifier = tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??;
+    let labels = taxonomy.clone();
+    let classifier =
+        tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref(), &labels)).await??;
     // Read lingua's n-gram models into the detector's table now, not on the first message.
     tokio::task::spawn_blocking(crate::pipeline::language::Detector::shared).await?;
-    let auto_send = crate::eval::gate::AutoSendGate::new(&settings.pipeline, classifier.fingerprint())?;
+    let auto_send =
+        crate::eval::gate::AutoSendGate::new(&settings.pipeline, &taxonomy, classifier.fingerprint())?;
     let policy = crate::guardrails::Policy::configured(settings.pipeline.policy_file.as_deref(), &catalog)?;
-    let router = Arc::new(crate::routing::ModelRouter::new(&settings.routing)?);
+    let router =
+        Arc::new(crate::routing::ModelRouter::new(&settings.routing)?.with_taxonomy(taxonomy.clone()));
+    let taxonomy = Arc::new(taxonomy);
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
         email: channels::email::EmailSender::new(&settings.email)?,
@@ -119,6 +125,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
         catalog: Arc::new(catalog),
         policy: Arc::new(policy),
         classifier: Arc::new(classifier),
+        taxonomy,
         auto_send: Arc::new(auto_send),
         replies: Arc::new(Replies::demo()?),
         router,

@@ -5,7 +5,7 @@ use crate::channels::email::EmailSender;
 use crate::channels::twilio::TwilioClient;
 use crate::channels::whatsapp::WhatsAppClient;
 use crate::config::Settings;
-use crate::domain::Clock;
+use crate::domain::{Clock, Taxonomy};
 use crate::eval::gate::AutoSendGate;
 use crate::guardrails::Policy;
 use crate::pipeline::classify::Classifier;
@@ -23,6 +23,8 @@ pub struct AppState {
     /// The guardrail policy, validated against the catalog at start-up.
     pub policy: Arc<Policy>,
     pub classifier: Arc<Classifier>,
+    /// The intent labels in use (`[taxonomy]`).
+    pub taxonomy: Arc<Taxonomy>,
     /// Auto-send waits for a good enough evaluation of this classifier (shadow mode).
     pub auto_send: Arc<AutoSendGate>,
     pub replies: Arc<Replies>,

@@ -16,9 +16,11 @@ pub struct ClassifyArgs {
 
 pub async fn run(args: &ClassifyArgs, settings: &Settings) -> anyhow::Result<()> {
     let store = Store::open(&settings.database_url).await?;
-    let router = ModelRouter::new(&settings.routing)?;
+    let taxonomy = settings.taxonomy()?;
+    let router = ModelRouter::new(&settings.routing)?.with_taxonomy(taxonomy.clone());
     let model = settings.pipeline.classifier_model.clone();
-    let classifier = tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??;
+    let classifier =
+        tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref(), &taxonomy)).await??;
     let routed = classify(&store, &router, &classifier, &args.text).await?;
     let c = &routed.classification;
     println!("intent:     {} (confidence {:.2})", c.intent, c.confidence);

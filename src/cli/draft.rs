@@ -31,10 +31,11 @@ pub async fn run(args: &DraftArgs, settings: &Settings) -> anyhow::Result<()> {
     } else {
         Catalog::demo()?
     };
-    let router = ModelRouter::new(&settings.routing)?;
+    let taxonomy = settings.taxonomy()?;
+    let router = ModelRouter::new(&settings.routing)?.with_taxonomy(taxonomy.clone());
     let classifier = {
         let model = settings.pipeline.classifier_model.clone();
-        tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref())).await??
+        tokio::task::spawn_blocking(move || Classifier::configured(model.as_deref(), &taxonomy)).await??
     };
     let replies = Replies::demo()?;
     let text = args.text.as_str();

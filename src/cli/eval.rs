@@ -1,16 +1,20 @@
-//! `tuesday eval`: runs the pipeline's stages offline on labelled messages and reports intent
+//! `tuesday eval`: runs the pipeline's stages on labelled messages (the local classifier, then
+//! the configured model cascade when there is one) and reports intent
 //! accuracy, macro-F1, language-ID accuracy, the confusion matrix, tier shares, the
 //! coverage-versus-accuracy curve and the calibrated escalation threshold τ0.
 
 use crate::config::Settings;
+use crate::domain::{Currency, Money};
 use crate::domain::{Intent, Language};
 use crate::eval::gate::{self, AutoSendGate};
 use crate::eval::run::{Prediction, Stages};
 use crate::eval::{EvalReport, dataset};
 use crate::pipeline::classify::{self, Classifier, Example};
 use crate::pipeline::language::Detector;
+use crate::routing::{ModelRouter, Subject};
 use crate::store::Store;
 use crate::text;
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -42,19 +46,21 @@ pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
         (0.0..=1.0).contains(&args.target_precision),
         "--target-precision must be between 0 and 1"
     );
+    let taxonomy = settings.taxonomy()?;
     let mut examples = Vec::new();
     for path in &args.dataset {
-        examples.extend(dataset::read(path)?);
+        examples.extend(dataset::read(path, &taxonomy)?);
     }
     anyhow::ensure!(!examples.is_empty(), "the dataset has no messages");
     let model = args
         .model
         .clone()
         .or_else(|| settings.pipeline.classifier_model.clone());
-    let classifier = Classifier::configured(model.as_deref())?;
+    let classifier = Classifier::configured(model.as_deref(), &taxonomy)?;
     let classifier_name = match &model {
         Some(path) => format!("model {}", path.display()),
-        None => "demo (trained on data/demo/*-train.jsonl)".to_owned(),
+        None if taxonomy.is_default() => "demo (trained on data/demo/*-train.jsonl)".to_owned(),
+        None => "taxonomy (trained on data/demo/*-train.jsonl and [taxonomy] examples)".to_owned(),
     };
     if model.is_none() {
         warn_about_training_overlap(&examples);
@@ -68,14 +74,36 @@ pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta} left)")?.progress_chars("=> "),
     );
     progress.set_message("evaluating");
-    let predictions: Vec<Prediction> = examples
-        .iter()
-        .map(|example| {
-            let prediction = stages.predict(example);
-            progress.inc(1);
-            prediction
-        })
-        .collect();
+    let router = ModelRouter::new(&settings.routing)?.with_taxonomy(taxonomy.clone());
+    // The cascade's calls are recorded and counted against the budget like any others.
+    let store = if router.has_models() || !args.no_store {
+        Some(Store::open(&settings.database_url).await?)
+    } else {
+        None
+    };
+    let mut predictions: Vec<Prediction> = Vec::with_capacity(examples.len());
+    for example in &examples {
+        let mut prediction = stages.predict(example);
+        if let Some(store) = store.as_ref().filter(|_| router.has_models()) {
+            let local = classifier.classify(&example.text);
+            let routed = router
+                .classify(
+                    store,
+                    Subject::default(),
+                    prediction.language,
+                    &example.text,
+                    local,
+                )
+                .await
+                .context("while routing a classification")?;
+            prediction.intent = routed.classification.intent;
+            prediction.confidence = routed.classification.confidence;
+            prediction.tier = routed.tier;
+            prediction.cost = Money::new(routed.cost, Currency::Usd);
+        }
+        predictions.push(prediction);
+        progress.inc(1);
+    }
     progress.finish_and_clear();
     let datasets = args.dataset.iter().map(|p| p.display().to_string()).collect();
     let report = EvalReport::build(datasets, classifier_name, &predictions, args.target_precision);
@@ -84,8 +112,8 @@ pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
     } else {
         print!("{}", render(&report));
     }
-    if !args.no_store {
-        let note = store_run(&report, &examples, &classifier, settings).await?;
+    if let Some(store) = store.filter(|_| !args.no_store) {
+        let note = store_run(&store, &report, &examples, &classifier, settings).await?;
         eprintln!("{note}");
     }
     Ok(())
@@ -93,19 +121,23 @@ pub async fn run(args: &EvalArgs, settings: &Settings) -> anyhow::Result<()> {
 
 /// Stores the run and says what it means for the auto-send gate.
 async fn store_run(
+    store: &Store,
     report: &EvalReport,
     examples: &[Example],
     classifier: &Classifier,
     settings: &Settings,
 ) -> anyhow::Result<String> {
-    let store = Store::open(&settings.database_url).await?;
     let holdout = gate::fingerprint(examples);
     let id = store
         .record_eval_run(report, &holdout, &classifier.fingerprint())
         .await?;
-    let gate = AutoSendGate::new(&settings.pipeline, classifier.fingerprint())?;
+    let gate = AutoSendGate::new(
+        &settings.pipeline,
+        &settings.taxonomy()?,
+        classifier.fingerprint(),
+    )?;
     let verdict = if gate.holdout == holdout {
-        gate.status(&store).await?.describe()
+        gate.status(store).await?.describe()
     } else {
         format!(
             "These messages are not the configured held-out set ({}), so the run does not open auto-send.",
@@ -282,6 +314,8 @@ fn short(intent: Intent) -> &'static str {
         Intent::HumanRequest => "human",
         Intent::Greeting => "greet",
         Intent::Other => "other",
+        // A label the workspace added: its first six characters.
+        other => other.as_str().get(..6).unwrap_or(other.as_str()),
     }
 }
 

@@ -134,7 +134,8 @@ mod tests {
             Some("Oi! Custa R$ 990."),
         ));
         assert_eq!(edited.label_source, "edited");
-        assert_eq!(edited.edit_distance, Some(3));
+        // "Olá" → "Oi": one letter changed, one removed; distance counts characters, not bytes.
+        assert_eq!(edited.edit_distance, Some(2));
         assert!(edited.edit_share.is_some_and(|s| s > 0.0 && s < 0.5));
 
         let rejected = Label::from_review(reviewed("rejected", "Olá! Custa R$ 990.", None));

@@ -74,7 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Langid(args) => langid::run(&args),
         Command::LangidBench(args) => langid_bench::run(&args),
         Command::Eval(args) => eval::run(&args, &settings).await,
-        Command::Train(args) => train::run(&args),
+        Command::Train(args) => train::run(&args, &settings),
         Command::ExportLabels(args) => export_labels::run(&args, &settings).await,
     }
 }

@@ -1,7 +1,8 @@
 //! `tuesday train`: trains the local classifier on labelled messages, reports its accuracy on a
 //! deterministic held-out part, and writes the model for `pipeline.classifier_model`.
 
-use crate::domain::{Intent, Language};
+use crate::config::Settings;
+use crate::domain::Language;
 use crate::eval::metrics::Confusion;
 use crate::eval::{dataset, split};
 use crate::pipeline::classify::{self, Classifier, Example, TrainOptions};
@@ -23,14 +24,15 @@ pub struct TrainArgs {
     pub holdout: f64,
 }
 
-pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+pub fn run(args: &TrainArgs, settings: &Settings) -> anyhow::Result<()> {
     anyhow::ensure!(
         (0.0..1.0).contains(&args.holdout),
         "--holdout must be at least 0 and below 1"
     );
+    let taxonomy = settings.taxonomy()?;
     let mut examples = Vec::new();
     for path in &args.dataset {
-        examples.extend(dataset::read(path)?);
+        examples.extend(dataset::read(path, &taxonomy)?);
     }
     refuse_the_demo_test_split(&examples)?;
     let (train, held) = split::holdout(&examples, args.holdout);
@@ -41,10 +43,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         by_language(&train),
         held.len()
     );
-    let model = Classifier::train(&train, TrainOptions::default());
+    let labels = taxonomy.labels();
+    let model = Classifier::train(&labels, &train, TrainOptions::default());
     if !held.is_empty() {
         let confusion = Confusion::tally(
-            &Intent::ALL,
+            &labels,
             held.iter().map(|e| (e.intent, model.classify(&e.text).intent)),
         );
         println!(

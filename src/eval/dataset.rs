@@ -1,7 +1,7 @@
 //! Labelled datasets for `eval` and `train`: JSONL (one `{"text","language","intent"}` object a
 //! line) or CSV with a header naming the same columns. Every problem names its line.
 
-use crate::domain::{Intent, Language};
+use crate::domain::{Language, Taxonomy};
 use crate::pipeline::classify::Example;
 use anyhow::Context;
 use serde::Deserialize;
@@ -38,21 +38,22 @@ struct Raw {
     intent: String,
 }
 
-/// Reads a dataset file, choosing the format by its extension.
-pub fn read(path: &Path) -> anyhow::Result<Vec<Example>> {
+/// Reads a dataset file, choosing the format by its extension. Every intent must be one of
+/// `taxonomy`'s.
+pub fn read(path: &Path, taxonomy: &Taxonomy) -> anyhow::Result<Vec<Example>> {
     let source =
         std::fs::read_to_string(path).with_context(|| format!("while reading {}", path.display()))?;
-    parse(&source, Format::of(path)).with_context(|| format!("in {}", path.display()))
+    parse(&source, Format::of(path), taxonomy).with_context(|| format!("in {}", path.display()))
 }
 
-pub fn parse(source: &str, format: Format) -> Result<Vec<Example>, BadLine> {
+pub fn parse(source: &str, format: Format, taxonomy: &Taxonomy) -> Result<Vec<Example>, BadLine> {
     match format {
-        Format::Jsonl => parse_jsonl(source),
-        Format::Csv => parse_csv(source),
+        Format::Jsonl => parse_jsonl(source, taxonomy),
+        Format::Csv => parse_csv(source, taxonomy),
     }
 }
 
-fn parse_jsonl(source: &str) -> Result<Vec<Example>, BadLine> {
+fn parse_jsonl(source: &str, taxonomy: &Taxonomy) -> Result<Vec<Example>, BadLine> {
     let mut out = Vec::new();
     for (n, line) in source.lines().enumerate() {
         let line_no = n as u64 + 1;
@@ -63,12 +64,12 @@ fn parse_jsonl(source: &str) -> Result<Vec<Example>, BadLine> {
             line: line_no,
             problem: format!("not a {{\"text\", \"language\", \"intent\"}} object: {e}"),
         })?;
-        out.push(check(raw, line_no)?);
+        out.push(check(raw, line_no, taxonomy)?);
     }
     Ok(out)
 }
 
-fn parse_csv(source: &str) -> Result<Vec<Example>, BadLine> {
+fn parse_csv(source: &str, taxonomy: &Taxonomy) -> Result<Vec<Example>, BadLine> {
     let bad_record = |e: csv::Error| BadLine {
         line: e.position().map_or(1, csv::Position::line),
         problem: format!("bad CSV record (columns text, language, intent): {e}"),
@@ -84,20 +85,19 @@ fn parse_csv(source: &str) -> Result<Vec<Example>, BadLine> {
             line,
             problem: format!("bad CSV record (columns text, language, intent): {e}"),
         })?;
-        out.push(check(raw, line)?);
+        out.push(check(raw, line, taxonomy)?);
     }
     Ok(out)
 }
 
-fn check(raw: Raw, line: u64) -> Result<Example, BadLine> {
+fn check(raw: Raw, line: u64, taxonomy: &Taxonomy) -> Result<Example, BadLine> {
     let bad = |problem: String| BadLine { line, problem };
     let language: Language = raw.language.parse().map_err(|e| bad(format!("{e}")))?;
-    let intent: Intent = raw.intent.parse().map_err(|_| {
-        let known: Vec<&str> = Intent::ALL.iter().map(|i| i.as_str()).collect();
+    let intent = taxonomy.parse(&raw.intent).map_err(|_| {
         bad(format!(
             "unknown intent {:?}: expected one of {}",
             raw.intent,
-            known.join(", ")
+            taxonomy.listing()
         ))
     })?;
     if raw.text.trim().is_empty() {
@@ -113,6 +113,11 @@ fn check(raw: Raw, line: u64) -> Result<Example, BadLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Intent;
+
+    fn parse(source: &str, format: Format) -> Result<Vec<Example>, BadLine> {
+        super::parse(source, format, &Taxonomy::default())
+    }
 
     #[test]
     fn reads_jsonl_and_skips_blank_lines() {
@@ -176,6 +181,40 @@ mod tests {
             assert_eq!(err.line, line, "{source}: {err}");
             assert!(err.problem.contains(problem), "{source}: {err}");
         }
+    }
+
+    #[test]
+    fn labels_are_the_taxonomys() {
+        let settings: crate::domain::taxonomy::TaxonomySettings = toml::from_str(
+            r#"
+            [[intents]]
+            name = "scholarship"
+            description = "asks about scholarships"
+            examples = { es = ["hay becas?"], pt = ["tem bolsa?"], en = ["any scholarships?"] }
+            [[intents]]
+            name = "other"
+            "#,
+        )
+        .expect("settings");
+        let taxonomy = Taxonomy::from_settings(&settings).expect("taxonomy");
+        let source = "text,language,intent\nhay becas??,es,scholarship\nqto custa,pt,pricing\n";
+        let err = super::parse(source, Format::Csv, &taxonomy).expect_err("pricing was dropped");
+        assert_eq!(err.line, 3);
+        assert!(
+            err.problem.contains("expected one of scholarship, other"),
+            "{err}"
+        );
+        let got = super::parse(
+            "text,language,intent\nbolsa? 🙏,pt,scholarship\n",
+            Format::Csv,
+            &taxonomy,
+        )
+        .expect("parses");
+        assert_eq!(got[0].intent.as_str(), "scholarship");
+        assert!(
+            parse(source, Format::Csv).is_err(),
+            "the defaults have no scholarship"
+        );
     }
 
     #[test]

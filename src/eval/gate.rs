@@ -7,6 +7,7 @@
 //! model or changing the held-out file closes the gate until a new evaluation.
 
 use crate::config::PipelineSettings;
+use crate::domain::Taxonomy;
 use crate::pipeline::classify::{self, Example};
 use crate::store::{EvalRunSummary, Store};
 use anyhow::Context;
@@ -78,11 +79,22 @@ impl GateStatus {
 
 impl AutoSendGate {
     /// Reads the held-out set named in the settings (the shipped demo test split when none is).
-    pub fn new(settings: &PipelineSettings, classifier_fingerprint: String) -> anyhow::Result<AutoSendGate> {
+    pub fn new(
+        settings: &PipelineSettings,
+        taxonomy: &Taxonomy,
+        classifier_fingerprint: String,
+    ) -> anyhow::Result<AutoSendGate> {
         anyhow::ensure!(
             (0.0..=1.0).contains(&settings.auto_send_min_accuracy),
             "pipeline.auto_send_min_accuracy must be between 0 and 1"
         );
+        if settings.holdout_datasets.is_empty() && !taxonomy.is_default() {
+            tracing::warn!(
+                "the taxonomy is not the default one, but the held-out set is the demo's: set \
+                 pipeline.holdout_datasets to messages labelled with your intents, or auto-send \
+                 never opens"
+            );
+        }
         let (examples, holdout_name) = if settings.holdout_datasets.is_empty() {
             let mut examples = Vec::new();
             for source in classify::DEMO_TEST {
@@ -93,7 +105,7 @@ impl AutoSendGate {
             let mut examples = Vec::new();
             for path in &settings.holdout_datasets {
                 examples.extend(
-                    super::dataset::read(path)
+                    super::dataset::read(path, taxonomy)
                         .with_context(|| format!("while reading the held-out set {}", path.display()))?,
                 );
             }
@@ -230,7 +242,7 @@ mod tests {
     #[test]
     fn the_demo_held_out_set_is_the_default() {
         let settings = PipelineSettings::default();
-        let gate = AutoSendGate::new(&settings, "c".into()).expect("gate");
+        let gate = AutoSendGate::new(&settings, &Taxonomy::default(), "c".into()).expect("gate");
         let mut examples = Vec::new();
         for source in classify::DEMO_TEST {
             examples.extend(classify::read_jsonl(source).expect("demo test split"));

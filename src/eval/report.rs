@@ -119,7 +119,15 @@ impl EvalReport {
 }
 
 fn intent_confusion<'a>(predictions: impl Iterator<Item = &'a Prediction>) -> Confusion<Intent> {
-    Confusion::tally(&Intent::ALL, predictions.map(|p| (p.gold_intent, p.intent)))
+    let pairs: Vec<(Intent, Intent)> = predictions.map(|p| (p.gold_intent, p.intent)).collect();
+    // Every label that occurs, the default ones in their usual order, then the workspace's own.
+    let mut labels: Vec<Intent> = pairs.iter().flat_map(|(g, p)| [*g, *p]).collect();
+    labels.sort_by_key(|l| {
+        let rank = Intent::DEFAULTS.iter().position(|d| d == l);
+        (rank.unwrap_or(usize::MAX), l.as_str())
+    });
+    labels.dedup();
+    Confusion::tally(&labels, pairs)
 }
 
 /// Every tier of the routing, even one that answered nothing, so a page can show it at 0 %.
@@ -145,7 +153,6 @@ fn tier_shares(predictions: &[Prediction]) -> Vec<TierShare> {
 mod tests {
     use super::*;
     use crate::pipeline::language::Method;
-    use Intent::*;
     use Language::*;
 
     fn p(gold: (Language, Intent), got: (Language, Intent), confidence: f64) -> Prediction {
@@ -163,10 +170,10 @@ mod tests {
 
     fn sample() -> Vec<Prediction> {
         vec![
-            p((Es, Pricing), (Es, Pricing), 0.9),
-            p((Es, Greeting), (Pt, Greeting), 0.8),
-            p((Pt, Pricing), (Pt, Support), 0.4),
-            p((En, OptOut), (En, OptOut), 0.7),
+            p((Es, Intent::Pricing), (Es, Intent::Pricing), 0.9),
+            p((Es, Intent::Greeting), (Pt, Intent::Greeting), 0.8),
+            p((Pt, Intent::Pricing), (Pt, Intent::Support), 0.4),
+            p((En, Intent::OptOut), (En, Intent::OptOut), 0.7),
         ]
     }
 
@@ -184,7 +191,23 @@ mod tests {
             (2, 1.0, 0.5)
         );
         assert_eq!(report.per_language[&Pt].intent_accuracy, 0.0);
-        assert_eq!(report.confusion.counts[Pricing.index()][Support.index()], 1);
+        let at = |l: Intent| {
+            report
+                .confusion
+                .labels
+                .iter()
+                .position(|x| *x == l)
+                .expect("a label that occurs")
+        };
+        assert_eq!(
+            report.confusion.counts[at(Intent::Pricing)][at(Intent::Support)],
+            1
+        );
+        assert_eq!(
+            report.confusion.labels,
+            [Intent::Pricing, Intent::Support, Intent::OptOut, Intent::Greeting],
+            "the labels that occur, in the default order"
+        );
         assert_eq!(report.confusion.total(), 4);
     }
 

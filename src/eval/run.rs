@@ -73,7 +73,7 @@ mod tests {
             example("cuanto cuesta el curso", Language::Es, Intent::Pricing),
             example("quanto custa o curso", Language::Pt, Intent::Pricing),
         ];
-        let classifier = Classifier::train(&training, TrainOptions::default());
+        let classifier = Classifier::train(&Intent::DEFAULTS, &training, TrainOptions::default());
         let stages = Stages {
             detector: Detector::shared(),
             classifier: &classifier,

@@ -25,7 +25,7 @@ pub struct Draft {
 impl Replies {
     pub fn from_toml(source: &str) -> anyhow::Result<Replies> {
         let templates: BTreeMap<String, Localized> = toml::from_str(source)?;
-        for intent in Intent::ALL {
+        for intent in Intent::DEFAULTS {
             anyhow::ensure!(
                 templates.contains_key(intent.as_str()),
                 "no reply template for intent {intent}"
@@ -53,8 +53,12 @@ pub fn compose(
     let generic = format!("{}_generic", intent.as_str());
     let key = if course.is_none() && replies.templates.contains_key(&generic) {
         generic
-    } else {
+    } else if replies.templates.contains_key(intent.as_str()) {
         intent.as_str().to_owned()
+    } else {
+        // A label the workspace added has no template of its own: the catch-all reply, which
+        // decide holds for a person unless the workspace lets that label auto-send.
+        Intent::Other.as_str().to_owned()
     };
     let template = replies
         .templates
@@ -228,7 +232,7 @@ mod tests {
         let (replies, catalog) = setup();
         for market in &catalog.markets {
             for language in Language::ALL {
-                for intent in Intent::ALL {
+                for intent in Intent::DEFAULTS {
                     for inbound in ["hola", "quanto custa o curso de python do zero?"] {
                         let draft = compose(&replies, &catalog, language, intent, inbound, market);
                         assert!(!draft.body.contains('{'), "{intent} {language}: {}", draft.body);

@@ -122,6 +122,8 @@ pub struct ModelRouter {
     settings: RoutingSettings,
     models: Models,
     prices: PriceTable,
+    /// The labels classification prompts offer and answers must pick from.
+    taxonomy: crate::domain::Taxonomy,
 }
 
 impl ModelRouter {
@@ -131,7 +133,14 @@ impl ModelRouter {
             models: Models::new(&settings.providers)?,
             prices: settings.price_table(),
             settings: settings.clone(),
+            taxonomy: crate::domain::Taxonomy::default(),
         })
+    }
+
+    /// Classifies into `taxonomy` instead of the default labels.
+    pub fn with_taxonomy(mut self, taxonomy: crate::domain::Taxonomy) -> ModelRouter {
+        self.taxonomy = taxonomy;
+        self
     }
 
     pub fn settings(&self) -> &RoutingSettings {
@@ -185,7 +194,13 @@ impl ModelRouter {
         let ceiling = self.ceiling(store).await?;
         let configured = self.settings.configured_tiers();
         let canary = prompts::canary();
-        let request = prompts::classification(language, text, &canary, self.settings.classify_max_tokens);
+        let request = prompts::classification(
+            &self.taxonomy,
+            language,
+            text,
+            &canary,
+            self.settings.classify_max_tokens,
+        );
         let (mut tier, mut model) = (Tier::Local, "local".to_owned());
         let mut answer = local.clone();
         let mut kept: Option<i64> = None;
@@ -229,7 +244,7 @@ impl ModelRouter {
                     &request,
                     &mut events,
                     &mut cost,
-                    prompts::parse_classification,
+                    |text| prompts::parse_classification(text, &self.taxonomy),
                 )
                 .await?
             {

@@ -49,7 +49,9 @@ pub struct InboundContext {
 
 impl Store {
     /// Stores a delivery exactly as received plus everything parsed out of it, in one transaction.
-    /// Each new message gets a `process_inbound` job; a message already seen is skipped.
+    /// Each new message gets a `process_inbound` job; a message already seen is skipped. On
+    /// SQLite the transaction is shared with the other deliveries arriving at the same moment
+    /// (see `group_commit`); either way this returns once the delivery is on disk.
     pub async fn ingest(
         &self,
         channel: &str,
@@ -57,38 +59,11 @@ impl Store {
         delivery: &Delivery,
     ) -> anyhow::Result<IngestSummary> {
         let now = self.clock.now_millis();
+        if let Some(group) = &self.group_commit {
+            return group.ingest(channel, raw_body, delivery, now).await;
+        }
         let mut tx = self.begin().await?;
-        let note = (!delivery.ignored.is_empty()).then(|| delivery.ignored.join("; "));
-        let delivery_id: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(
-            "INSERT INTO webhook_deliveries (channel, received_at, body, parse_state, note)
-             VALUES ($1, $2, $3, 'parsed', $4) RETURNING id",
-        )
-        .bind(channel)
-        .bind(now)
-        .bind(raw_body)
-        .bind(note)
-        .fetch_one(conn)
-        .await)?;
-
-        let mut summary = IngestSummary {
-            delivery_id,
-            ..IngestSummary::default()
-        };
-        for message in &delivery.messages {
-            match insert_message(&mut tx, delivery_id, message, None, now).await? {
-                Some(_) => summary.new_messages += 1,
-                None => summary.duplicate_messages += 1,
-            }
-        }
-        for preference in &delivery.preferences {
-            apply_preference(&mut tx, preference, now).await?;
-            summary.preferences += 1;
-        }
-        for status in &delivery.statuses {
-            let job = Job::apply_status(status)?;
-            jobs::enqueue(&mut tx, &job, now).await?;
-            summary.statuses += 1;
-        }
+        let summary = ingest_in(&mut tx, channel, raw_body, delivery, now).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -207,6 +182,48 @@ async fn apply_preference(tx: &mut Tx, preference: &PreferenceUpdate, now: Milli
 }
 
 /// Inserts one inbound message with its contact, conversation, job and first trace event.
+/// Stores one delivery and what it carried inside `tx`.
+pub(super) async fn ingest_in(
+    tx: &mut Tx,
+    channel: &str,
+    raw_body: &str,
+    delivery: &Delivery,
+    now: Millis,
+) -> anyhow::Result<IngestSummary> {
+    let note = (!delivery.ignored.is_empty()).then(|| delivery.ignored.join("; "));
+    let delivery_id: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
+        "INSERT INTO webhook_deliveries (channel, received_at, body, parse_state, note)
+         VALUES ($1, $2, $3, 'parsed', $4) RETURNING id",
+    )
+    .bind(channel)
+    .bind(now)
+    .bind(raw_body)
+    .bind(note)
+    .fetch_one(conn)
+    .await)?;
+
+    let mut summary = IngestSummary {
+        delivery_id,
+        ..IngestSummary::default()
+    };
+    for message in &delivery.messages {
+        match insert_message(tx, delivery_id, message, None, now).await? {
+            Some(_) => summary.new_messages += 1,
+            None => summary.duplicate_messages += 1,
+        }
+    }
+    for preference in &delivery.preferences {
+        apply_preference(tx, preference, now).await?;
+        summary.preferences += 1;
+    }
+    for status in &delivery.statuses {
+        let job = Job::apply_status(status)?;
+        jobs::enqueue(tx, &job, now).await?;
+        summary.statuses += 1;
+    }
+    Ok(summary)
+}
+
 /// `conversation` is the one threading found (email); without it, the contact's conversation
 /// with that business number. Returns `None` when the provider id was already stored.
 pub(super) async fn insert_message(

@@ -10,6 +10,7 @@ mod drafts;
 mod email;
 mod eval_runs;
 mod events;
+mod group_commit;
 mod inbound;
 mod jobs;
 mod labels;
@@ -55,6 +56,8 @@ pub enum Backend {
 pub struct Store {
     db: Db,
     clock: Clock,
+    /// SQLite only: the one writer that batches webhook deliveries into shared commits.
+    group_commit: Option<std::sync::Arc<group_commit::GroupCommit>>,
 }
 
 #[derive(Clone)]
@@ -141,9 +144,21 @@ impl Store {
                 .with_context(|| format!("while opening the database {url:?}"))?;
             Db::Sqlite(pool)
         };
-        Ok(Store {
+        let direct = Store {
             db,
             clock: Clock::system(),
+            group_commit: None,
+        };
+        let group_commit = match direct.db {
+            Db::Sqlite(_) => Some(std::sync::Arc::new(group_commit::GroupCommit::start(
+                direct.clone(),
+            ))),
+            // PostgreSQL takes concurrent writers and groups their commits itself.
+            Db::Postgres(_) => None,
+        };
+        Ok(Store {
+            group_commit,
+            ..direct
         })
     }
 

@@ -112,3 +112,66 @@ async fn a_model_below_the_bar_stays_in_shadow_and_reps_cannot_see_the_page() {
     app.log_in(&rep, "rep").await;
     assert_eq!(app.get_page(&rep, "/evaluation").await.0, 403);
 }
+
+/// With models configured, eval runs the live cascade: messages the local tier doubts go to
+/// the fast tier (a stand-in speaking Anthropic's API), and the report counts that tier's share
+/// and cost.
+#[tokio::test]
+async fn eval_runs_the_configured_cascade() {
+    use crate::routing::standin::{classified, spawn_models};
+    let app = spawn_app_with(|_| {}).await;
+    let (models, standin) = spawn_models().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let dataset = dir.path().join("pricing.jsonl");
+    let lines = [
+        r#"{"text": "cuanto sale el curso de python??", "language": "es", "intent": "pricing"}"#,
+        r#"{"text": "qto custa o curso de dados? 💸", "language": "pt", "intent": "pricing"}"#,
+        r#"{"text": "how much is the UX course in USD", "language": "en", "intent": "pricing"}"#,
+    ];
+    std::fs::write(&dataset, lines.join("\n")).expect("dataset");
+    let config = dir.path().join("tuesday.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[routing]\ntau0 = 1.0\n[routing.providers.anthropic]\napi_key = \"sk-ant-standin\"\nbase_url = \"{models}\"\n[routing.tiers]\nfast = [{{ provider = \"anthropic\", model = \"claude-haiku-4-5\" }}]\n"
+        ),
+    )
+    .expect("config");
+    standin.queue(
+        "claude-haiku-4-5",
+        (0..3).map(|_| classified("pricing", 0.95)).collect(),
+    );
+
+    let mut eval = app.command("eval");
+    eval.env("TUESDAY_CONFIG", &config)
+        .arg("--json")
+        .arg("--dataset")
+        .arg(&dataset);
+    // The stand-in answers on this test's runtime: wait for the child off it.
+    let output = tokio::task::spawn_blocking(move || eval.output())
+        .await
+        .expect("join")
+        .expect("run tuesday eval");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(report["intent_accuracy"], 1.0);
+    let fast = report["tiers"]
+        .as_array()
+        .expect("tiers")
+        .iter()
+        .find(|t| t["tier"] == "fast")
+        .expect("a fast tier row");
+    assert_eq!(fast["messages"], 3);
+    assert_ne!(fast["cost"]["amount"], "0", "the calls cost something: {fast}");
+    assert_eq!(standin.requests_for("claude-haiku-4-5").len(), 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM model_calls WHERE tier = 'fast' AND outcome = 'ok'")
+            .await,
+        3,
+        "the cascade's calls are recorded like any others"
+    );
+}

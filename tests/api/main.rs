@@ -10,6 +10,7 @@ mod helpers;
 mod labels;
 mod review;
 mod routing;
+mod taxonomy;
 mod twilio;
 mod webhook;
 mod whole_path;

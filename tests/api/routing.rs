@@ -3,7 +3,7 @@
 
 mod providers;
 mod rules;
-mod standin;
+pub mod standin;
 
 use crate::helpers::*;
 use rust_decimal::Decimal;
@@ -49,6 +49,7 @@ fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> 
 
 fn request() -> Request {
     tuesday::routing::prompts::classification(
+        &tuesday::domain::Taxonomy::default(),
         tuesday::domain::Language::Es,
         "¿cuánto cuesta el curso de python?",
         "TUE-CANARY-00000000000000ab",

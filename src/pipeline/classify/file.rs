@@ -3,7 +3,7 @@
 //! that hashed features differently, is refused instead of silently misread), then the bias
 //! and only the weight rows that training touched.
 
-use super::{CLASSES, Classifier, DIM, DIM_BITS};
+use super::{Classifier, DIM, DIM_BITS};
 use crate::domain::Intent;
 use anyhow::Context;
 use std::path::Path;
@@ -17,15 +17,16 @@ impl Classifier {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
-        for n in [FORMAT_VERSION, FEATURES_VERSION, DIM_BITS, CLASSES as u32] {
+        let classes = self.classes.len() as u32;
+        for n in [FORMAT_VERSION, FEATURES_VERSION, DIM_BITS, classes] {
             out.extend_from_slice(&n.to_le_bytes());
         }
-        for intent in Intent::ALL {
+        for intent in &self.classes {
             let name = intent.as_str().as_bytes();
             out.push(name.len() as u8);
             out.extend_from_slice(name);
         }
-        for b in self.bias {
+        for b in &self.bias {
             out.extend_from_slice(&b.to_le_bytes());
         }
         let rows: Vec<usize> = (0..DIM)
@@ -57,22 +58,17 @@ impl Classifier {
             "trained with feature layout {features}/{dim_bits} bits; this Tuesday uses \
              {FEATURES_VERSION}/{DIM_BITS}: train it again"
         );
-        anyhow::ensure!(
-            classes as usize == CLASSES,
-            "trained for {classes} intents, the taxonomy has {CLASSES}"
-        );
-        for intent in Intent::ALL {
+        anyhow::ensure!((1..=1024).contains(&classes), "the file names {classes} intents");
+        let mut labels = Vec::with_capacity(classes as usize);
+        for _ in 0..classes {
             let len = usize::from(r.take(1)?[0]);
             let name = String::from_utf8_lossy(r.take(len)?).into_owned();
-            anyhow::ensure!(
-                name == intent.as_str(),
-                "trained for intent {name:?} where the taxonomy has {intent}"
-            );
+            let intent = Intent::label(&name).context("the file names an intent")?;
+            anyhow::ensure!(!labels.contains(&intent), "the file names {intent} twice");
+            labels.push(intent);
         }
-        let mut model = Classifier {
-            weights: vec![0.0; DIM * CLASSES],
-            bias: [0.0; CLASSES],
-        };
+        let mut model = Classifier::empty(labels);
+        let classes = model.classes.len();
         for b in &mut model.bias {
             *b = r.f32()?;
         }
@@ -80,8 +76,8 @@ impl Classifier {
         for _ in 0..rows {
             let f = r.u32()? as usize;
             anyhow::ensure!(f < DIM, "feature {f} is out of range");
-            for class in 0..CLASSES {
-                model.weights[f * CLASSES + class] = r.f32()?;
+            for class in 0..classes {
+                model.weights[f * classes + class] = r.f32()?;
             }
         }
         anyhow::ensure!(r.at == bytes.len(), "trailing bytes after the weights");
@@ -99,8 +95,9 @@ impl Classifier {
         Classifier::from_bytes(&bytes).with_context(|| format!("in {}", path.display()))
     }
 
-    fn row(&self, feature: usize) -> &[f32] {
-        &self.weights[feature * CLASSES..(feature + 1) * CLASSES]
+    pub(super) fn row(&self, feature: usize) -> &[f32] {
+        let classes = self.classes.len();
+        &self.weights[feature * classes..(feature + 1) * classes]
     }
 }
 
@@ -146,7 +143,7 @@ mod tests {
             language: Language::Es,
             intent,
         });
-        Classifier::train(&examples, TrainOptions::default())
+        Classifier::train(&Intent::DEFAULTS, &examples, TrainOptions::default())
     }
 
     #[test]
@@ -158,7 +155,27 @@ mod tests {
             assert_eq!(back.classify(text), model.classify(text), "{text}");
         }
         // Only the touched rows are stored: far smaller than the dense weights.
-        assert!(bytes.len() < DIM * CLASSES * 4 / 20, "{} bytes", bytes.len());
+        assert!(
+            bytes.len() < DIM * Intent::DEFAULTS.len() * 4 / 20,
+            "{} bytes",
+            bytes.len()
+        );
+        assert_eq!(back.classes(), Intent::DEFAULTS);
+    }
+
+    #[test]
+    fn a_model_is_checked_against_the_taxonomy_in_use() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("classifier.bin");
+        tiny().save(&path).expect("saves");
+        let defaults = crate::domain::Taxonomy::default();
+        assert!(Classifier::configured(Some(&path), &defaults).is_ok());
+        let settings: crate::domain::taxonomy::TaxonomySettings =
+            toml::from_str("[[intents]]\nname = \"pricing\"\n[[intents]]\nname = \"other\"")
+                .expect("settings");
+        let smaller = crate::domain::Taxonomy::from_settings(&settings).expect("taxonomy");
+        let err = Classifier::configured(Some(&path), &smaller).expect_err("other labels");
+        assert!(format!("{err:#}").contains("train it again"), "{err:#}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod file;
 
 pub use file::FEATURES_VERSION;
 
-use crate::domain::{Intent, Language};
+use crate::domain::{Intent, Language, Taxonomy};
 use crate::text;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -26,7 +26,6 @@ pub const DEMO_TEST: [&str; 3] = [
 
 const DIM_BITS: u32 = 17;
 const DIM: usize = 1 << DIM_BITS;
-const CLASSES: usize = Intent::ALL.len();
 
 /// One labelled message.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,9 +55,11 @@ pub struct Classification {
 }
 
 pub struct Classifier {
+    /// The labels it tells apart, in the taxonomy's order: class `i` is `classes[i]`.
+    classes: Vec<Intent>,
     /// Row-major: feature × class.
     weights: Vec<f32>,
-    bias: [f32; CLASSES],
+    bias: Vec<f32>,
 }
 
 /// Shows the model's size, not its million weights.
@@ -66,7 +67,7 @@ impl std::fmt::Debug for Classifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let nonzero = self.weights.iter().filter(|w| **w != 0.0).count();
         f.debug_struct("Classifier")
-            .field("classes", &CLASSES)
+            .field("classes", &self.classes)
             .field("nonzero_weights", &nonzero)
             .finish()
     }
@@ -100,36 +101,73 @@ impl Classifier {
         for w in self.weights.iter().chain(&self.bias) {
             hash.update(w.to_le_bytes());
         }
+        // The shipped taxonomy's models keep the fingerprints they always had.
+        if self.classes != Intent::DEFAULTS {
+            for class in &self.classes {
+                hash.update(class.as_str().as_bytes());
+                hash.update([0]);
+            }
+        }
         hex::encode(&hash.finalize()[..8])
     }
 
-    /// Trains on the shipped demo training split.
+    /// Trains the default taxonomy on the shipped demo training split.
     pub fn demo() -> anyhow::Result<Classifier> {
+        Classifier::for_taxonomy(&Taxonomy::default())
+    }
+
+    /// Trains `taxonomy` on the demo training split's messages of its labels, plus the
+    /// examples the taxonomy itself gives.
+    pub fn for_taxonomy(taxonomy: &Taxonomy) -> anyhow::Result<Classifier> {
         let mut examples = Vec::new();
         for source in DEMO_TRAIN {
             examples.extend(read_jsonl(source)?);
         }
-        Ok(Classifier::train(&examples, TrainOptions::default()))
+        examples.extend(taxonomy_examples(taxonomy, &examples));
+        Ok(Classifier::train(
+            &taxonomy.labels(),
+            &examples,
+            TrainOptions::default(),
+        ))
     }
 
-    /// The model file from `pipeline.classifier_model` when one is set, else the demo model.
-    pub fn configured(model: Option<&std::path::Path>) -> anyhow::Result<Classifier> {
-        match model {
-            Some(path) => Classifier::load(path),
-            None => Classifier::demo(),
-        }
+    /// The model file from `pipeline.classifier_model` when one is set, else a model trained
+    /// at start-up. A file trained for other labels than `taxonomy`'s is refused.
+    pub fn configured(model: Option<&std::path::Path>, taxonomy: &Taxonomy) -> anyhow::Result<Classifier> {
+        let Some(path) = model else {
+            return Classifier::for_taxonomy(taxonomy);
+        };
+        let classifier = Classifier::load(path)?;
+        anyhow::ensure!(
+            classifier.classes == taxonomy.labels(),
+            "{} was trained for the intents {}, but the taxonomy is {}: train it again",
+            path.display(),
+            classifier
+                .classes
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            taxonomy.listing()
+        );
+        Ok(classifier)
+    }
+
+    /// The labels this model tells apart.
+    pub fn classes(&self) -> &[Intent] {
+        &self.classes
     }
 
     /// Stochastic gradient descent on the softmax cross-entropy, in a seeded order so the same
-    /// data always gives the same model.
-    pub fn train(examples: &[Example], options: TrainOptions) -> Classifier {
-        let mut model = Classifier {
-            weights: vec![0.0; DIM * CLASSES],
-            bias: [0.0; CLASSES],
-        };
+    /// data always gives the same model. Examples of labels outside `classes` are left out.
+    pub fn train(classes: &[Intent], examples: &[Example], options: TrainOptions) -> Classifier {
+        let mut model = Classifier::empty(classes.to_vec());
         let featurised: Vec<(Vec<usize>, usize)> = examples
             .iter()
-            .map(|e| (features(&e.text), e.intent.index()))
+            .filter_map(|e| {
+                let class = classes.iter().position(|c| *c == e.intent)?;
+                Some((features(&e.text), class))
+            })
             .collect();
         let mut order: Vec<usize> = (0..featurised.len()).collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
@@ -145,7 +183,7 @@ impl Classifier {
                     let gradient = p - target;
                     model.bias[class] -= rate * gradient;
                     for &f in feats {
-                        let w = &mut model.weights[f * CLASSES + class];
+                        let w = &mut model.weights[f * model.classes.len() + class];
                         *w -= rate * (gradient * scale + options.l2 * *w);
                     }
                 }
@@ -154,9 +192,18 @@ impl Classifier {
         model
     }
 
+    fn empty(classes: Vec<Intent>) -> Classifier {
+        Classifier {
+            weights: vec![0.0; DIM * classes.len()],
+            bias: vec![0.0; classes.len()],
+            classes,
+        }
+    }
+
     pub fn classify(&self, message: &str) -> Classification {
         let probs = self.probabilities(&features(message));
-        let mut ranked: Vec<(Intent, f64)> = Intent::ALL
+        let mut ranked: Vec<(Intent, f64)> = self
+            .classes
             .iter()
             .zip(probs.iter())
             .map(|(i, p)| (*i, f64::from(*p)))
@@ -169,11 +216,11 @@ impl Classifier {
         }
     }
 
-    fn probabilities(&self, feats: &[usize]) -> [f32; CLASSES] {
-        let mut logits = self.bias;
+    fn probabilities(&self, feats: &[usize]) -> Vec<f32> {
+        let mut logits = self.bias.clone();
         let scale = feature_scale(feats.len());
         for &f in feats {
-            let row = &self.weights[f * CLASSES..(f + 1) * CLASSES];
+            let row = self.row(f);
             for (logit, w) in logits.iter_mut().zip(row) {
                 *logit += w * scale;
             }
@@ -184,8 +231,39 @@ impl Classifier {
             *logit = (*logit - max).exp();
             sum += *logit;
         }
-        logits.map(|l| l / sum)
+        for logit in &mut logits {
+            *logit /= sum;
+        }
+        logits
     }
+}
+
+/// The taxonomy's own examples, repeated so that a label with a handful of them weighs like
+/// a label with a full share of the demo data; otherwise the model would hardly ever pick it.
+fn taxonomy_examples(taxonomy: &Taxonomy, demo: &[Example]) -> Vec<Example> {
+    let per_label = demo.len() / Intent::DEFAULTS.len().max(1);
+    let mut out = Vec::new();
+    for described in taxonomy.described() {
+        let given: Vec<Example> = Language::ALL
+            .into_iter()
+            .flat_map(|language| {
+                described.examples.of(language).iter().map(move |text| Example {
+                    text: text.clone(),
+                    language,
+                    intent: described.intent,
+                })
+            })
+            .collect();
+        if given.is_empty() {
+            continue;
+        }
+        let already = demo.iter().filter(|e| e.intent == described.intent).count();
+        let copies = per_label.saturating_sub(already).div_ceil(given.len()).max(1);
+        for _ in 0..copies {
+            out.extend(given.iter().cloned());
+        }
+    }
+    out
 }
 
 fn feature_scale(count: usize) -> f32 {
@@ -326,6 +404,48 @@ mod tests {
         let accuracy = correct as f64 / test.len() as f64;
         // Ten classes: chance is 10%. The evaluation command reports the exact figure.
         assert!(accuracy > 0.7, "held-out accuracy {accuracy:.3}");
+    }
+
+    #[test]
+    fn a_configured_label_is_learned_from_its_examples() {
+        let settings: crate::domain::taxonomy::TaxonomySettings = toml::from_str(
+            r#"
+            [[intents]]
+            name = "pricing"
+            [[intents]]
+            name = "course_info"
+            [[intents]]
+            name = "scholarship"
+            description = "asks about scholarships, grants or financial aid"
+            examples.es = ["hay becas?", "tienen becas para el curso de ux", "ofrecen ayuda financiera", "beca 🙏", "me dan una beca para el bootcamp de datos?", "becas para desempleados?"]
+            examples.pt = ["tem bolsa de estudos?", "vcs dao bolsa?", "existe bolsa pro curso de marketing", "bolsa 🙏", "consigo bolsa no curso de dados?", "bolsa integral ou parcial?"]
+            examples.en = ["any scholarships??", "do you offer financial aid", "is there a grant for the data course", "scholarship 🙏", "can i get a scholarship for the ux bootcamp", "need-based aid?"]
+            [[intents]]
+            name = "other"
+            "#,
+        )
+        .expect("settings");
+        let taxonomy = Taxonomy::from_settings(&settings).expect("taxonomy");
+        let model = Classifier::for_taxonomy(&taxonomy).expect("trains");
+        assert_eq!(model.classes(), taxonomy.labels());
+        let scholarship = taxonomy.parse("scholarship").expect("label");
+        // Unseen wordings, without accents, with typos and emoji, one mixing languages.
+        let cases = [
+            ("hay alguna beca para el curso de python?", scholarship),
+            ("tem bolsa pra quem nao pode pagar? 😅", scholarship),
+            ("do u have scholarships for the data course", scholarship),
+            ("hola, any becas?", scholarship),
+            ("cuanto cuesta el curso de python?", Intent::Pricing),
+            ("quanto custa o curso?", Intent::Pricing),
+        ];
+        for (text, want) in cases {
+            let got = model.classify(text);
+            assert_eq!(got.intent, want, "{text}: {got:?}");
+            assert!(got.ranked.iter().all(|(i, _)| taxonomy.contains(*i)));
+        }
+        // Labels the taxonomy dropped are never predicted.
+        let got = model.classify("quiero darme de baja, no me escriban");
+        assert!(taxonomy.contains(got.intent), "{got:?}");
     }
 
     #[test]

@@ -104,7 +104,7 @@ async fn openai_requests_ask_for_a_strict_schema_and_cached_tokens_are_split_out
     assert_eq!(r.body["response_format"]["json_schema"]["name"], "classification");
     assert_eq!(
         r.body["response_format"]["json_schema"]["schema"],
-        tuesday::routing::prompts::classification_schema()
+        tuesday::routing::prompts::classification_schema(&tuesday::domain::Taxonomy::default())
     );
     assert_eq!(r.body["max_completion_tokens"], 64);
     assert_eq!(r.body["messages"][0]["role"], "system");
