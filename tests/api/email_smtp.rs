@@ -156,16 +156,8 @@ async fn a_deferring_smtp_server_is_retried_and_an_unconfigured_one_is_reported(
     let app = spawn_email_app(Some(sink.port)).await;
     let raw = "From: Sam <sam@x.example>\r\nTo: hello@academia.example\r\nSubject: Price\r\nMessage-ID: <defer-1@x.example>\r\nDate: Wed, 9 Dec 2026 16:00:00 +0000\r\n\r\nHow much is the UX course?\r\n";
     assert_eq!(app.post_mime(raw.as_bytes()).await.status(), 200);
-    app.drain().await;
-    let conversation_id = app.count("SELECT id FROM conversations").await;
-    app.approve_held(conversation_id).await;
     // The first attempt gets 451 and is requeued; the retry is accepted. One Message-ID for both.
-    app.drain().await;
-    assert_eq!(
-        app.text("SELECT status FROM messages WHERE direction = 'out'")
-            .await,
-        "sent"
-    );
+    assert_eq!(app.reply_to_only_conversation().await, "sent");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM events WHERE kind = 'send_attempt'")
             .await,
@@ -186,15 +178,7 @@ async fn a_deferring_smtp_server_is_retried_and_an_unconfigured_one_is_reported(
     // Without SMTP, the reply is recorded as not configured, never silently dropped.
     let bare = spawn_email_app(None).await;
     assert_eq!(bare.post_mime(raw.as_bytes()).await.status(), 200);
-    bare.drain().await;
-    let conversation_id = bare.count("SELECT id FROM conversations").await;
-    bare.approve_held(conversation_id).await;
-    bare.drain().await;
-    assert_eq!(
-        bare.text("SELECT status FROM messages WHERE direction = 'out'")
-            .await,
-        "not_configured"
-    );
+    assert_eq!(bare.reply_to_only_conversation().await, "not_configured");
     let event = bare
         .text("SELECT summary FROM events WHERE kind = 'channel_not_configured'")
         .await;

@@ -168,6 +168,17 @@ impl Drop for SmtpSink {
 }
 
 impl TestApp {
+    /// Drafts the reply to the one conversation there is, approves it and runs the send;
+    /// returns the outbound message's status.
+    pub async fn reply_to_only_conversation(&self) -> String {
+        self.drain().await;
+        let conversation_id = self.count("SELECT id FROM conversations").await;
+        self.approve_held(conversation_id).await;
+        self.drain().await;
+        self.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await
+    }
+
     /// Signs in a rep and approves the held draft of `conversation_id` as written.
     pub async fn approve_held(&self, conversation_id: i64) {
         let rep = client();

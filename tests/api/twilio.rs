@@ -272,15 +272,7 @@ async fn error_63016_holds_the_reply_for_a_template() {
         app.post_twilio("/webhooks/twilio", &form, None).await.status(),
         200
     );
-    app.drain().await;
-    let conversation_id = app.count("SELECT id FROM conversations").await;
-    app.approve_held(conversation_id).await;
-    app.drain().await;
-    assert_eq!(
-        app.text("SELECT status FROM messages WHERE direction = 'out'")
-            .await,
-        "blocked"
-    );
+    assert_eq!(app.reply_to_only_conversation().await, "blocked");
     let error = app
         .text("SELECT last_error FROM messages WHERE direction = 'out'")
         .await;
