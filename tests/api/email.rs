@@ -113,6 +113,11 @@ async fn postmark_keeps_the_full_body_and_reads_the_stripped_reply() {
         app.text("SELECT trimmed_by FROM email_messages").await,
         "provider"
     );
+    let stored = app.text("SELECT body FROM webhook_deliveries").await;
+    assert!(
+        stored.contains("foto.jpg") && !stored.contains("/9j/"),
+        "{stored}"
+    );
     let attachments = app.text("SELECT attachments FROM email_messages").await;
     assert!(
         attachments.contains("foto.jpg") && !attachments.contains("/9j/"),

@@ -76,8 +76,27 @@ async fn receive_postmark(State(state): State<AppState>, headers: HeaderMap, bod
     if let Some(refused) = basic_refusal(&state, &headers) {
         return refused;
     }
-    let raw = String::from_utf8_lossy(&body);
-    store(&state, "postmark", &raw, parse_postmark(&body), None).await
+    store(
+        &state,
+        "postmark",
+        &without_attachment_content(&body),
+        parse_postmark(&body),
+        None,
+    )
+    .await
+}
+
+/// Postmark's JSON as stored: attachments keep their name, type and size, not their content.
+fn without_attachment_content(body: &[u8]) -> String {
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return String::from_utf8_lossy(body).into_owned();
+    };
+    for attachment in json["Attachments"].as_array_mut().into_iter().flatten() {
+        if let Some(content) = attachment.get_mut("Content") {
+            *content = json!("(not stored)");
+        }
+    }
+    json.to_string()
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
