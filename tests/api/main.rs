@@ -7,6 +7,7 @@ mod email_support;
 mod evaluation;
 mod guardrail_pages;
 mod helpers;
+mod hostile;
 mod labels;
 mod review;
 mod routing;
