@@ -21,6 +21,8 @@ pub struct Settings {
     pub users: SeedUsers,
     /// Model providers, tiers, prices and budgets (see `routing`).
     pub routing: crate::routing::RoutingSettings,
+    /// Retries, circuit breakers and degraded mode (see `failover`).
+    pub failover: crate::failover::FailoverSettings,
     /// Start the clock at this instant (RFC 3339) and run on from there, to see how the
     /// sending-hours rules behave at another hour. Unset: the system clock.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
@@ -86,6 +88,8 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
     pub max_attempts: u32,
     pub retry_base_ms: u64,
+    /// On SIGTERM or SIGINT, how long jobs in flight get to finish before they are released.
+    pub shutdown_grace_secs: u64,
 }
 
 /// First-run passwords. Any left unset is generated and printed once on the console.
@@ -107,6 +111,7 @@ impl Default for Settings {
             worker: WorkerSettings::default(),
             users: SeedUsers::default(),
             routing: crate::routing::RoutingSettings::default(),
+            failover: crate::failover::FailoverSettings::default(),
             clock_start: None,
         }
     }
@@ -160,6 +165,7 @@ impl Default for WorkerSettings {
             poll_interval_ms: 500,
             max_attempts: 8,
             retry_base_ms: 1_000,
+            shutdown_grace_secs: 20,
         }
     }
 }
@@ -192,6 +198,7 @@ impl Settings {
             "pipeline.confidence_threshold must be between 0 and 1"
         );
         settings.routing.validate()?;
+        settings.failover.validate()?;
         Ok(settings)
     }
 

@@ -26,6 +26,9 @@ pub struct AppState {
     pub replies: Arc<Replies>,
     /// Picks the model tier for each task and calls the providers.
     pub router: Arc<ModelRouter>,
+    /// One circuit breaker per provider and model, shared by every worker of this process
+    /// (the router holds the same `Arc`).
+    pub breakers: Arc<crate::failover::Breakers>,
     pub whatsapp: WhatsAppClient,
     /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
     pub jobs_ready: Arc<Notify>,
