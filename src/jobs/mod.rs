@@ -2,6 +2,7 @@
 //! database (see `store::jobs`); handlers are idempotent, so a job run twice does no harm.
 
 use crate::channels::StatusUpdate;
+use crate::domain::Millis;
 use crate::state::AppState;
 use crate::{outbox, pipeline};
 use anyhow::Context;
@@ -17,40 +18,77 @@ pub struct Job {
     pub payload: serde_json::Value,
     /// Enqueueing a second job with the same key does nothing.
     pub dedupe_key: Option<String>,
+    /// When to run it first; `None`, now.
+    pub run_at: Option<Millis>,
+    /// When it must be done by. The most urgent runnable job is claimed first; `None` gives it
+    /// [`DEFAULT_DEADLINE_MS`] from when it may run.
+    pub deadline: Option<Millis>,
 }
 
 pub const PROCESS_INBOUND: &str = "process_inbound";
 pub const SEND: &str = "send";
 pub const APPLY_STATUS: &str = "apply_status";
+/// Drafts again, with the models, a message degraded mode held, once providers are back.
+pub const RESUME_DEGRADED: &str = "resume_degraded";
+
+/// WhatsApp's customer-service window: free-text replies only within 24 h of the customer's
+/// last message. It sets an inbound message's deadline.
+pub const WHATSAPP_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
+/// The deadline of a job that names none, from when it may run.
+pub const DEFAULT_DEADLINE_MS: Millis = WHATSAPP_WINDOW_MS;
 
 impl Job {
-    pub fn process_inbound(message_id: i64) -> Job {
+    fn new(kind: &'static str, payload: serde_json::Value, dedupe_key: String) -> Job {
         Job {
-            kind: PROCESS_INBOUND,
-            payload: json!({ "message_id": message_id }),
-            dedupe_key: Some(format!("inbound:{message_id}")),
+            kind,
+            payload,
+            dedupe_key: Some(dedupe_key),
+            run_at: None,
+            deadline: None,
+        }
+    }
+
+    /// Processes an inbound message the customer sent at `sent_at`: due before their 24-hour
+    /// window closes.
+    pub fn process_inbound(message_id: i64, sent_at: Millis) -> Job {
+        Job {
+            deadline: Some(sent_at + WHATSAPP_WINDOW_MS),
+            ..Job::new(
+                PROCESS_INBOUND,
+                json!({ "message_id": message_id }),
+                format!("inbound:{message_id}"),
+            )
         }
     }
 
     pub fn send(outbound_id: i64) -> Job {
-        Job {
-            kind: SEND,
-            payload: json!({ "outbound_id": outbound_id }),
-            dedupe_key: Some(format!("send:{outbound_id}")),
-        }
+        Job::new(
+            SEND,
+            json!({ "outbound_id": outbound_id }),
+            format!("send:{outbound_id}"),
+        )
+    }
+
+    /// One check, made at `now`, whether providers are back for a message degraded mode held.
+    pub fn resume_degraded(message_id: i64, now: Millis) -> Job {
+        Job::new(
+            RESUME_DEGRADED,
+            json!({ "message_id": message_id }),
+            format!("resume:{message_id}:{now}"),
+        )
     }
 
     pub fn apply_status(update: &StatusUpdate) -> anyhow::Result<Job> {
-        Ok(Job {
-            kind: APPLY_STATUS,
-            payload: serde_json::to_value(update)?,
-            dedupe_key: Some(format!(
+        Ok(Job::new(
+            APPLY_STATUS,
+            serde_json::to_value(update)?,
+            format!(
                 "status:{}:{}:{}",
                 update.channel,
                 update.external_id,
                 update.status.as_str()
-            )),
-        })
+            ),
+        ))
     }
 }
 
@@ -127,6 +165,10 @@ async fn dispatch(state: &AppState, kind: &str, payload: &str) -> anyhow::Result
             let update: StatusUpdate =
                 serde_json::from_str(payload).context("while reading the job payload")?;
             outbox::apply_status(state, &update).await
+        }
+        RESUME_DEGRADED => {
+            let job: MessageRef = serde_json::from_str(payload).context("while reading the job payload")?;
+            crate::failover::degraded::resume(state, job.message_id).await
         }
         other => Ok(Outcome::Failed(format!("unknown job kind {other:?}"))),
     }
