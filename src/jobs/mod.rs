@@ -8,6 +8,7 @@ use crate::{outbox, pipeline};
 use anyhow::Context;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -116,6 +117,12 @@ struct OutboundRef {
 
 /// Claims and runs one job. Returns `false` when no job was ready.
 pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
+    run_one_tracked(state, worker, &Mutex::new(None)).await
+}
+
+/// Like [`run_one`], keeping the id of the job in hand in `current` while it runs, so a
+/// shutdown that cannot wait for it can give it back to the queue.
+async fn run_one_tracked(state: &AppState, worker: &str, current: &Mutex<Option<i64>>) -> anyhow::Result<bool> {
     let settings = &state.settings.worker;
     let Some(job) = state
         .store
@@ -124,6 +131,7 @@ pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
     else {
         return Ok(false);
     };
+    set(current, Some(job.id));
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
     let outcome = tracing::Instrument::instrument(dispatch(state, &job.kind, &job.payload), span)
         .await
@@ -148,7 +156,12 @@ pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
             state.store.fail_job(job.id, worker, &reason).await?;
         }
     }
+    set(current, None);
     Ok(true)
+}
+
+fn set(current: &Mutex<Option<i64>>, job: Option<i64>) {
+    *current.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = job;
 }
 
 async fn dispatch(state: &AppState, kind: &str, payload: &str) -> anyhow::Result<Outcome> {
@@ -190,21 +203,28 @@ pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
     Ok(ran)
 }
 
-/// Runs `concurrency` workers until `shutdown` turns true; each finishes its current job first.
+/// Runs `concurrency` workers until `shutdown` turns true. Then no worker claims another job;
+/// each gets `worker.shutdown_grace_secs` to finish the one in hand, and a job still running
+/// after that is stopped and given back to the queue at once (not counted as an attempt), for
+/// this or another instance to run. Handlers are idempotent and a send cut short becomes
+/// `unconfirmed`, never resent blindly.
 pub async fn run_workers(state: AppState, shutdown: watch::Receiver<bool>) {
     let concurrency = state.settings.worker.concurrency.max(1);
-    let mut handles = Vec::new();
+    let mut workers = Vec::new();
     for n in 0..concurrency {
         let state = state.clone();
         let mut shutdown = shutdown.clone();
         let name = format!("worker-{}-{n}", std::process::id());
-        handles.push(tokio::spawn(async move {
+        let current = Arc::new(Mutex::new(None));
+        let in_hand = current.clone();
+        let worker = name.clone();
+        let handle = tokio::spawn(async move {
             let idle = Duration::from_millis(state.settings.worker.poll_interval_ms);
             loop {
                 if *shutdown.borrow() {
                     break;
                 }
-                match run_one(&state, &name).await {
+                match run_one_tracked(&state, &worker, &in_hand).await {
                     Ok(true) => continue,
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = format!("{e:#}"), "worker could not reach the queue"),
@@ -215,11 +235,28 @@ pub async fn run_workers(state: AppState, shutdown: watch::Receiver<bool>) {
                     _ = shutdown.changed() => {}
                 }
             }
-        }));
+        });
+        workers.push((name, current, handle));
     }
-    for handle in handles {
-        if let Err(e) = handle.await {
-            tracing::error!(error = %e, "worker task ended abnormally");
+    let mut stop = shutdown.clone();
+    let _ = stop.wait_for(|s| *s).await;
+    let grace = Duration::from_secs(state.settings.worker.shutdown_grace_secs);
+    let deadline = tokio::time::Instant::now() + grace;
+    for (name, current, mut handle) in workers {
+        match tokio::time::timeout_at(deadline, &mut handle).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "worker task ended abnormally"),
+            Err(_) => {
+                handle.abort();
+                let _ = handle.await;
+                let job = *current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some(job) = job {
+                    tracing::warn!(job, worker = %name, ?grace, "job still running after the grace period: released");
+                    if let Err(e) = state.store.release_job(job, &name).await {
+                        tracing::error!(job, error = format!("{e:#}"), "could not release the job; its lease will expire");
+                    }
+                }
+            }
         }
     }
 }

@@ -267,3 +267,51 @@ async fn a_draft_a_person_already_reviewed_is_left_alone_on_recovery() {
     );
     assert!(!trace_kinds(&app, id).await.iter().any(|(k, _)| k == "resumed"));
 }
+
+#[tokio::test]
+async fn shutdown_stops_claiming_and_releases_what_outlives_the_grace_period() {
+    let (app, standin) = spawn_routed(|s| {
+        s.routing.tau0 = 0.0;
+        s.worker.shutdown_grace_secs = 1;
+        s.worker.concurrency = 2;
+        s.worker.poll_interval_ms = 20;
+        for provider in s.routing.providers.values_mut() {
+            provider.timeout_ms = 30_000;
+        }
+    })
+    .await;
+    // The model takes far longer than the grace period.
+    standin.queue(
+        SONNET,
+        vec![Reply::Slow(20_000, Box::new(drafted("Un asesor te escribirá enseguida.")))],
+    );
+    let body = text_delivery("wamid.S1", "34612345678", "Marta", "quiero hablar con un asesor");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(tuesday::jobs::run_workers(app.state.clone(), stopped));
+    while standin.requests_for(SONNET).is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE state = 'running'").await,
+        1
+    );
+    stop.send(true).expect("stop");
+    // Work arriving during shutdown is not claimed.
+    let late = text_delivery("wamid.S2", "5511987654321", "Ana", "Quero falar com um consultor");
+    assert_eq!(app.post_webhook(&late).await.status(), 200);
+    workers.await.expect("workers stop");
+
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'process_inbound' AND state = 'queued' AND attempts = 0")
+            .await,
+        2,
+        "the job in hand is given back uncounted, the late one never claimed"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
+    // The next start (here: a drain) does both.
+    standin.queue(SONNET, vec![drafted("¡Claro! Un asesor te escribirá enseguida.")]);
+    standin.queue(SONNET, vec![drafted("Claro! Um consultor vai falar com você em breve.")]);
+    app.drain().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 2);
+}
