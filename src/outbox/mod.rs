@@ -2,6 +2,11 @@
 //! sent at most once: it is marked `sending` before the provider is called and resolved after.
 //! A job that finds it still `sending` (its worker died mid-call) never calls the provider again;
 //! the message becomes `unconfirmed` and waits for a status webhook or a person.
+//!
+//! Every outbound message carries one idempotency key, [`idempotency_key`], sent as WhatsApp's
+//! `biz_opaque_callback_data`: Meta echoes it in the message's status webhooks, so a status for
+//! a send whose answer we never recorded resolves the `unconfirmed` message. Rate limits
+//! (130429, 131056) put the send off without counting an attempt.
 
 use crate::channels::StatusUpdate;
 use crate::channels::whatsapp::SendError;
@@ -56,6 +61,7 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
         _ => return Ok(Outcome::Done),
     }
 
+    let key = idempotency_key(out.id);
     let result = state
         .whatsapp
         .send_text(
@@ -63,6 +69,7 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             &out.to_address,
             &out.body,
             out.inbound_external_id.as_deref(),
+            Some(&key),
         )
         .await;
     match result {
@@ -91,6 +98,23 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             store.mark_unconfirmed(&out, &error.to_string(), event).await?;
             Ok(Outcome::Done)
         }
+        Err(SendError::Rejected {
+            code: Some(code @ (130429 | 131056)),
+            ..
+        }) => {
+            // Throughput (130429) or pair (131056) rate limit: wait, without spending an
+            // attempt, and with jitter so a backlog does not come back all at once.
+            let (floor, spread) = if code == 131056 { (60, 60) } else { (20, 20) };
+            let wait = floor + rand::random::<u64>() % spread;
+            let event = NewEvent::new(
+                "send_attempt",
+                format!("WhatsApp rate limit {code}: sending again in {wait} s"),
+            )
+            .detail(json!({ "outbound_id": out.id, "code": code, "wait_secs": wait, "retryable": true }));
+            store.requeue_send(&out, event).await?;
+            let at = state.clock().now() + chrono::Duration::seconds(wait as i64);
+            Ok(Outcome::Later(at, format!("WhatsApp rate limit {code}")))
+        }
         Err(error) if error.is_retryable() => {
             let event = NewEvent::new(
                 "send_attempt",
@@ -111,14 +135,55 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
     }
 }
 
+/// The idempotency key of outbound message `id`: the same on every attempt to send it.
+pub fn idempotency_key(outbound_id: i64) -> String {
+    format!("tuesday-out-{outbound_id}")
+}
+
+fn outbound_id_of(key: &str) -> Option<i64> {
+    key.strip_prefix("tuesday-out-")?.parse().ok()
+}
+
 /// Applies a status report. One for a message we have not recorded yet (its send is still
-/// being written) is retried rather than dropped.
+/// being written) is retried rather than dropped; one whose idempotency key names an
+/// `unconfirmed` send first resolves that send as sent, with the provider's id.
 pub async fn apply_status(state: &AppState, update: &StatusUpdate) -> anyhow::Result<Outcome> {
-    match state.store.apply_status(update).await? {
-        Some(_) => Ok(Outcome::Done),
-        None => Ok(Outcome::Retry(format!(
-            "no outbound message with id {} yet",
-            update.external_id
-        ))),
+    let store = &state.store;
+    if store.apply_status(update).await?.is_some() {
+        return Ok(Outcome::Done);
+    }
+    if let Some(id) = update.callback_data.as_deref().and_then(outbound_id_of)
+        && let Some(out) = store.outbound(id).await?
+        && matches!(out.status.as_str(), "unconfirmed" | "sending")
+    {
+        let event = NewEvent::new(
+            "send_confirmed",
+            format!(
+                "Confirmed by WhatsApp's {} status: sent as {}",
+                update.status.as_str(),
+                update.external_id
+            ),
+        )
+        .detail(json!({ "outbound_id": out.id, "external_id": update.external_id, "was": out.status }));
+        store.mark_sent(&out, &update.external_id, event).await?;
+        if store.apply_status(update).await?.is_some() {
+            return Ok(Outcome::Done);
+        }
+    }
+    Ok(Outcome::Retry(format!(
+        "no outbound message with id {} yet",
+        update.external_id
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idempotency_key_names_its_message() {
+        assert_eq!(outbound_id_of(&idempotency_key(42)), Some(42));
+        assert_eq!(outbound_id_of("tuesday-out-x"), None);
+        assert_eq!(outbound_id_of("someone-else-42"), None);
     }
 }

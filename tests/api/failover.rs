@@ -2,6 +2,7 @@
 //! open a breaker, degraded mode and the recovery that needs nobody, and a chaos run.
 
 mod chaos;
+mod outbox;
 
 use crate::helpers::*;
 use crate::routing::standin::*;

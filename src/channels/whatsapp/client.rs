@@ -98,7 +98,9 @@ impl WhatsAppClient {
         self.token.is_some()
     }
 
-    /// Sends a text message and returns the provider's message id.
+    /// Sends a text message and returns the provider's message id. `key`, the outbound
+    /// message's idempotency key, travels as `biz_opaque_callback_data`, which Meta echoes in
+    /// every status webhook for the message: a send whose answer was lost is still recognised.
     #[tracing::instrument(skip_all, fields(phone_number_id, to))]
     pub async fn send_text(
         &self,
@@ -106,6 +108,7 @@ impl WhatsAppClient {
         to: &str,
         body: &str,
         reply_to: Option<&str>,
+        key: Option<&str>,
     ) -> Result<String, SendError> {
         let token = self.token.as_ref().ok_or(SendError::NotConfigured)?;
         if body.chars().count() > MAX_TEXT_CHARS {
@@ -120,6 +123,9 @@ impl WhatsAppClient {
         });
         if let Some(id) = reply_to {
             payload["context"] = json!({ "message_id": id });
+        }
+        if let Some(key) = key {
+            payload["biz_opaque_callback_data"] = json!(key);
         }
         let url = format!("{}/{}/{}/messages", self.base, self.version, phone_number_id);
         let response = self

@@ -119,11 +119,11 @@ async fn chaos_then_outage_then_recovery_loses_nothing_and_sends_nothing_twice()
         s.failover.degraded_auto_send_intents = Vec::new();
     })
     .await;
-    // Meta fails some sends too: a 500 (retried) and a rate limit.
+    // Meta fails some sends too (both retried; rate limits have their own test).
     app.graph.reply_with(vec![
         GraphReply::Error { status: 500, code: 1 },
         GraphReply::Accept,
-        GraphReply::Error { status: 400, code: 130429 },
+        GraphReply::Error { status: 500, code: 131000 },
     ]);
 
     // 1. Chaos: a third of the calls fail.
