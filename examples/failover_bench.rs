@@ -137,11 +137,17 @@ fn delivery(from: usize, count: usize, now: i64) -> String {
     .to_string()
 }
 
-async fn post_range(http: &reqwest::Client, url: &str, from: usize, to: usize) -> anyhow::Result<()> {
+async fn post_range(
+    http: &reqwest::Client,
+    url: &str,
+    clock: tuesday::domain::Clock,
+    from: usize,
+    to: usize,
+) -> anyhow::Result<()> {
     let mut n = from;
     while n < to {
         let count = PER_DELIVERY.min(to - n);
-        let body = delivery(n, count, chrono::Utc::now().timestamp());
+        let body = delivery(n, count, clock.now().timestamp());
         let signature = tuesday::channels::whatsapp::sign(APP_SECRET.as_bytes(), body.as_bytes());
         let response = http
             .post(format!("{url}/webhooks/whatsapp"))
@@ -203,6 +209,8 @@ async fn main() -> anyhow::Result<()> {
         ..Settings::default()
     };
     settings.server.port = 0;
+    // A Wednesday afternoon in every market, so the sending-hours rules let replies go.
+    settings.clock_start = Some("2026-12-09T16:30:00Z".parse()?);
     settings.whatsapp.app_secret = Some(SecretString::from(APP_SECRET));
     settings.whatsapp.access_token = Some(SecretString::from(TOKEN));
     settings.whatsapp.api_base = graph_url;
@@ -247,15 +255,15 @@ async fn main() -> anyhow::Result<()> {
 
     println!("failover benchmark: {messages} messages, {healthy} before the outage");
     let started = Instant::now();
-    post_range(&http, &url, 0, healthy).await?;
+    post_range(&http, &url, state.clock(), 0, healthy).await?;
     wait_for(&store, "the healthy phase", inbound_done, 0).await?;
     println!("healthy phase done after {:.1} s", started.elapsed().as_secs_f64());
 
     models.down.store(true, Ordering::SeqCst);
     let outage = Instant::now();
-    post_range(&http, &url, healthy, messages).await?;
+    post_range(&http, &url, state.clock(), healthy, messages).await?;
     wait_for(&store, "the outage phase", inbound_done, 0).await?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    let now_ms = state.clock().now_millis();
     let views = state.breakers.snapshot();
     let opened: Vec<i64> = views
         .iter()
