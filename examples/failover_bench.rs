@@ -51,16 +51,25 @@ struct Models {
 
 fn reply_for(body: &Value) -> &'static str {
     let text = body.to_string();
-    if ["consultor", "ligar", "matricula"].iter().any(|w| text.contains(w)) {
+    if ["consultor", "ligar", "matricula"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         "Claro! Um consultor vai falar com você em breve."
-    } else if ["asesor", "llamar", "inscripcion"].iter().any(|w| text.contains(w)) {
+    } else if ["asesor", "llamar", "inscripcion"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         "¡Claro! Un asesor te escribirá enseguida."
     } else {
         "Sure! An advisor will write to you shortly."
     }
 }
 
-async fn anthropic(State(m): State<Models>, Json(body): Json<Value>) -> (axum::http::StatusCode, Json<Value>) {
+async fn anthropic(
+    State(m): State<Models>,
+    Json(body): Json<Value>,
+) -> (axum::http::StatusCode, Json<Value>) {
     if m.down.load(Ordering::SeqCst) {
         return (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -82,7 +91,9 @@ async fn openai(State(m): State<Models>, Json(body): Json<Value>) -> (axum::http
     if m.down.load(Ordering::SeqCst) {
         return (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"error": {"message": "The server is overloaded", "type": "server_error", "param": null, "code": null}})),
+            Json(
+                json!({"error": {"message": "The server is overloaded", "type": "server_error", "param": null, "code": null}}),
+            ),
         );
     }
     let text = json!({ "reply": reply_for(&body) }).to_string();
@@ -106,8 +117,10 @@ async fn graph(State(sends): State<Sends>, Json(body): Json<Value>) -> Json<Valu
         *sends.entry(key).or_default() += 1;
         sends.values().sum::<usize>()
     };
-    Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                "messages": [{"id": format!("wamid.BENCHOUT{n}")}]}))
+    Json(
+        json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": format!("wamid.BENCHOUT{n}")}]}),
+    )
 }
 
 async fn serve(router: Router) -> anyhow::Result<String> {
@@ -169,7 +182,10 @@ async fn count(store: &Store, sql: &str) -> anyhow::Result<i64> {
 async fn wait_for(store: &Store, what: &str, sql: &str, want: i64) -> anyhow::Result<()> {
     let started = Instant::now();
     while count(store, sql).await? != want {
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(3_600), "gave up waiting for {what}");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(3_600),
+            "gave up waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
@@ -251,13 +267,17 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move { app.run().await });
     let store = state.store.clone();
     let http = reqwest::Client::new();
-    let inbound_done = "SELECT COUNT(*) FROM jobs WHERE kind = 'process_inbound' AND state IN ('queued', 'running')";
+    let inbound_done =
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'process_inbound' AND state IN ('queued', 'running')";
 
     println!("failover benchmark: {messages} messages, {healthy} before the outage");
     let started = Instant::now();
     post_range(&http, &url, state.clock(), 0, healthy).await?;
     wait_for(&store, "the healthy phase", inbound_done, 0).await?;
-    println!("healthy phase done after {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "healthy phase done after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     models.down.store(true, Ordering::SeqCst);
     let outage = Instant::now();
@@ -286,7 +306,13 @@ async fn main() -> anyhow::Result<()> {
     models.down.store(false, Ordering::SeqCst);
     let recovery = Instant::now();
     wait_for(&store, "the held drafts", "SELECT COUNT(*) FROM degraded_holds h JOIN drafts d ON d.message_id = h.message_id WHERE h.resumed_at IS NULL AND d.state = 'held'", 0).await?;
-    wait_for(&store, "the queue", "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')", 0).await?;
+    wait_for(
+        &store,
+        "the queue",
+        "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')",
+        0,
+    )
+    .await?;
     let drained = recovery.elapsed();
 
     let inbound = count(&store, "SELECT COUNT(*) FROM messages WHERE direction = 'in'").await?;
@@ -294,15 +320,28 @@ async fn main() -> anyhow::Result<()> {
     let failed_jobs = count(&store, "SELECT COUNT(*) FROM jobs WHERE state = 'failed'").await?;
     let extra_drafts = count(&store, "SELECT COUNT(*) FROM drafts").await? - drafted;
     let extra_outbound = count(&store, "SELECT COUNT(*) FROM messages WHERE direction = 'out'").await?
-        - count(&store, "SELECT COUNT(DISTINCT reply_to) FROM messages WHERE direction = 'out'").await?;
+        - count(
+            &store,
+            "SELECT COUNT(DISTINCT reply_to) FROM messages WHERE direction = 'out'",
+        )
+        .await?;
     let (sent, sent_twice) = {
         let sends = sends.lock().expect("lock");
-        (sends.values().sum::<usize>(), sends.values().filter(|n| **n > 1).count())
+        (
+            sends.values().sum::<usize>(),
+            sends.values().filter(|n| **n > 1).count(),
+        )
     };
-    let still_template = count(&store, "SELECT COUNT(*) FROM drafts WHERE source LIKE 'template:%' AND state = 'held'").await?;
+    let still_template = count(
+        &store,
+        "SELECT COUNT(*) FROM drafts WHERE source LIKE 'template:%' AND state = 'held'",
+    )
+    .await?;
     let lost = messages as i64 - drafted.min(inbound) + failed_jobs;
     println!("messages posted:                 {messages}");
-    println!("lost:                            {lost}  (posted {messages}, stored {inbound}, drafted {drafted}, failed jobs {failed_jobs})");
+    println!(
+        "lost:                            {lost}  (posted {messages}, stored {inbound}, drafted {drafted}, failed jobs {failed_jobs})"
+    );
     println!(
         "duplicated:                      {}  (extra drafts {extra_drafts}, extra outbound {extra_outbound}, keys sent twice {sent_twice})",
         extra_drafts + extra_outbound + sent_twice as i64
@@ -311,9 +350,15 @@ async fn main() -> anyhow::Result<()> {
     println!("held template drafts left:       {still_template}");
     match to_degraded {
         Some(ms) => println!("degraded mode after the chain's last breaker opened: {ms} ms"),
-        None => println!("degraded mode after the chain's last breaker opened: not measured (mode {mode:?}, {} breakers opened)", opened.len()),
+        None => println!(
+            "degraded mode after the chain's last breaker opened: not measured (mode {mode:?}, {} breakers opened)",
+            opened.len()
+        ),
     }
     println!("backlog drained after recovery:  {:.1} s", drained.as_secs_f64());
-    println!("total:                           {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "total:                           {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -150,7 +150,10 @@ fn statuses(requests: &[GraphRequest]) -> String {
 
 fn good_draft(request: &ModelRequest) -> Reply {
     let text = request.body.to_string();
-    if ["consultor", "curso de dados", "matricula"].iter().any(|w| text.contains(w)) {
+    if ["consultor", "curso de dados", "matricula"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         drafted("Claro! Um consultor vai falar com você em breve.")
     } else if ["asesor", "python", "llamar"].iter().any(|w| text.contains(w)) {
         drafted("¡Claro! Un asesor te escribirá enseguida.")
@@ -163,7 +166,10 @@ async fn post(http: &reqwest::Client, url: &str, body: &str) -> bool {
     let sent = http
         .post(format!("{url}/webhooks/whatsapp"))
         .header("content-type", "application/json")
-        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), body.as_bytes()))
+        .header(
+            "x-hub-signature-256",
+            sign(APP_SECRET.as_bytes(), body.as_bytes()),
+        )
         .body(body.to_owned())
         .send()
         .await;
@@ -215,13 +221,22 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
         if drafts == MESSAGES as i64 && pending == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "timed out: {drafts} drafts, {pending} jobs pending");
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {drafts} drafts, {pending} jobs pending"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
     // Nothing lost.
-    assert_eq!(count("SELECT COUNT(*) FROM messages WHERE direction = 'in'").await, MESSAGES as i64);
-    assert_eq!(count("SELECT COUNT(DISTINCT message_id) FROM drafts").await, MESSAGES as i64);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM messages WHERE direction = 'in'").await,
+        MESSAGES as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT message_id) FROM drafts").await,
+        MESSAGES as i64
+    );
     assert_eq!(count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'").await, 0);
     assert_eq!(
         count("SELECT COUNT(*) FROM (SELECT reply_to FROM messages WHERE direction = 'out' GROUP BY reply_to HAVING COUNT(*) > 1) t").await,
@@ -233,7 +248,10 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let requests = graph.requests();
     let mut per_key: HashMap<String, usize> = HashMap::new();
     for request in &requests {
-        let key = request.body["biz_opaque_callback_data"].as_str().unwrap_or("").to_owned();
+        let key = request.body["biz_opaque_callback_data"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         *per_key.entry(key).or_default() += 1;
     }
     let twice: Vec<_> = per_key.iter().filter(|(_, n)| **n > 1).collect();
@@ -244,17 +262,25 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     assert!(post(&http, &instance.url, &statuses(&requests)).await);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let delivered = count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'delivered'").await;
+        let delivered =
+            count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'delivered'").await;
         let pending = count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')").await;
         if delivered == requests.len() as i64 && pending == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "timed out: {delivered} of {} delivered", requests.len());
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {delivered} of {} delivered",
+            requests.len()
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     // What is still unconfirmed never reached Meta (killed after the mark, before the call):
     // it waits for a person, and was not sent blindly.
-    let unconfirmed = count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status IN ('unconfirmed', 'sending')").await;
+    let unconfirmed = count(
+        "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status IN ('unconfirmed', 'sending')",
+    )
+    .await;
     let outbound = count("SELECT COUNT(*) FROM messages WHERE direction = 'out'").await;
     let unsent = count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status NOT IN ('delivered', 'unconfirmed', 'sending')").await;
     assert_eq!(outbound, requests.len() as i64 + unconfirmed + unsent);

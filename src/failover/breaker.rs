@@ -118,7 +118,9 @@ pub enum Permit {
     /// The half-open probe: its outcome decides the breaker.
     Probe,
     /// Open (or a probe is already out): skip this entry.
-    Skip { retry_in: Duration },
+    Skip {
+        retry_in: Duration,
+    },
 }
 
 /// One breaker as the status page and the metrics see it.
@@ -215,8 +217,8 @@ impl Breaker {
         }
         let failed = self.window.iter().filter(|(_, f)| *f).count();
         let calls = self.window.len();
-        let by_rate = calls >= settings.min_calls as usize
-            && failed as f64 >= settings.failure_rate * calls as f64;
+        let by_rate =
+            calls >= settings.min_calls as usize && failed as f64 >= settings.failure_rate * calls as f64;
         if self.consecutive >= settings.consecutive_failures || by_rate {
             self.open(now, settings.open_secs);
         }
@@ -229,8 +231,17 @@ impl Breaker {
             self.last_opened = Some(now);
         }
         // A longer opening (an outage) is never shortened by a shorter one.
-        let until = self.state.map_or(until, |o| if o.probe_at.is_some() { until } else { o.until.max(until) });
-        self.state = Some(Open { until, probe_at: None });
+        let until = self.state.map_or(until, |o| {
+            if o.probe_at.is_some() {
+                until
+            } else {
+                o.until.max(until)
+            }
+        });
+        self.state = Some(Open {
+            until,
+            probe_at: None,
+        });
     }
 }
 
@@ -407,7 +418,10 @@ mod tests {
         assert_eq!(b.state(P, M), BreakerState::Closed);
         assert_eq!(b.permit(P, M), Permit::Go);
         let view = &b.snapshot()[0];
-        assert_eq!(view.times_opened, 1, "reopening after a failed probe is the same outage");
+        assert_eq!(
+            view.times_opened, 1,
+            "reopening after a failed probe is the same outage"
+        );
         assert_eq!(view.consecutive_failures, 0);
     }
 
@@ -452,7 +466,11 @@ mod tests {
         b.failure(P, "gpt-5-mini", "timeout");
         let views = b.snapshot();
         let haiku = views.iter().find(|v| v.model == M).expect("haiku");
-        assert_eq!((haiku.window_calls, haiku.window_failures), (0, 0), "both left the window");
+        assert_eq!(
+            (haiku.window_calls, haiku.window_failures),
+            (0, 0),
+            "both left the window"
+        );
         assert_eq!(haiku.consecutive_failures, 1);
         let mini = views.iter().find(|v| v.model == "gpt-5-mini").expect("mini");
         assert_eq!((mini.window_calls, mini.window_failures), (1, 1));

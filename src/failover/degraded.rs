@@ -46,7 +46,9 @@ pub async fn resume(state: &AppState, message_id: i64) -> anyhow::Result<Outcome
         .await?
         .map(|ctx| ctx.conversation_id);
     let Some(conversation_id) = conversation_id else {
-        return Ok(Outcome::Failed(format!("inbound message {message_id} does not exist")));
+        return Ok(Outcome::Failed(format!(
+            "inbound message {message_id} does not exist"
+        )));
     };
     let event = NewEvent::new(
         "resumed",

@@ -36,7 +36,10 @@ impl Failure {
 pub fn classify(error: &CallError) -> Failure {
     match error {
         CallError::Status {
-            status, kind, message, ..
+            status,
+            kind,
+            message,
+            ..
         } => {
             let text = format!("{kind} {message}").to_lowercase();
             let quota = text.contains("insufficient_quota")
@@ -71,7 +74,12 @@ pub struct Backoff {
 /// jitter: a uniform draw between zero and `min(cap, base · 2^(attempt-1))`, so workers that
 /// failed together do not come back together. A `Retry-After` from the provider is a floor.
 /// `None` when the provider asked for more than `max_retry_after`.
-pub fn delay(backoff: &Backoff, attempt: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Option<Duration> {
+pub fn delay(
+    backoff: &Backoff,
+    attempt: u32,
+    retry_after: Option<Duration>,
+    rng: &mut impl Rng,
+) -> Option<Duration> {
     if let Some(asked) = retry_after
         && asked > backoff.max_retry_after
     {
@@ -103,15 +111,36 @@ mod tests {
     #[test]
     fn errors_sort_into_retry_alert_and_outage() {
         let cases = [
-            (status(429, "rate_limit_error", "Number of requests exceeded"), Failure::Transient),
+            (
+                status(429, "rate_limit_error", "Number of requests exceeded"),
+                Failure::Transient,
+            ),
             (status(529, "overloaded_error", "Overloaded"), Failure::Transient),
-            (status(500, "api_error", "Internal server error"), Failure::Transient),
-            (status(503, "unknown", "upstream connect error"), Failure::Transient),
+            (
+                status(500, "api_error", "Internal server error"),
+                Failure::Transient,
+            ),
+            (
+                status(503, "unknown", "upstream connect error"),
+                Failure::Transient,
+            ),
             (CallError::Timeout(Duration::from_secs(1)), Failure::Transient),
-            (CallError::Transport("connection refused".into()), Failure::Transient),
-            (CallError::Malformed("expected value at line 1".into()), Failure::Transient),
-            (status(400, "invalid_request_error", "max_tokens: too large"), Failure::Alert),
-            (status(401, "authentication_error", "invalid x-api-key"), Failure::Alert),
+            (
+                CallError::Transport("connection refused".into()),
+                Failure::Transient,
+            ),
+            (
+                CallError::Malformed("expected value at line 1".into()),
+                Failure::Transient,
+            ),
+            (
+                status(400, "invalid_request_error", "max_tokens: too large"),
+                Failure::Alert,
+            ),
+            (
+                status(401, "authentication_error", "invalid x-api-key"),
+                Failure::Alert,
+            ),
             (status(403, "permission_error", "not allowed"), Failure::Alert),
             (status(402, "unknown", "Payment Required"), Failure::Outage),
             (
@@ -152,7 +181,10 @@ mod tests {
                         .as_millis() as u64
                 })
                 .collect();
-            assert!(draws.iter().all(|d| *d <= ceiling), "attempt {attempt}: {draws:?}");
+            assert!(
+                draws.iter().all(|d| *d <= ceiling),
+                "attempt {attempt}: {draws:?}"
+            );
             // Jitter spreads the waits over the whole range, not around one value.
             assert!(draws.iter().any(|d| *d < ceiling / 4), "attempt {attempt}");
             assert!(draws.iter().any(|d| *d > ceiling * 3 / 4), "attempt {attempt}");
@@ -168,6 +200,9 @@ mod tests {
         }
         let short = delay(&backoff(), 4, Some(Duration::from_millis(10)), &mut rng).expect("waits");
         assert!(short >= Duration::from_millis(10) && short <= Duration::from_millis(800));
-        assert_eq!(delay(&backoff(), 1, Some(Duration::from_secs(11)), &mut rng), None);
+        assert_eq!(
+            delay(&backoff(), 1, Some(Duration::from_secs(11)), &mut rng),
+            None
+        );
     }
 }

@@ -122,7 +122,11 @@ pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
 
 /// Like [`run_one`], keeping the id of the job in hand in `current` while it runs, so a
 /// shutdown that cannot wait for it can give it back to the queue.
-async fn run_one_tracked(state: &AppState, worker: &str, current: &Mutex<Option<i64>>) -> anyhow::Result<bool> {
+async fn run_one_tracked(
+    state: &AppState,
+    worker: &str,
+    current: &Mutex<Option<i64>>,
+) -> anyhow::Result<bool> {
     let settings = &state.settings.worker;
     let Some(job) = state
         .store
@@ -253,7 +257,11 @@ pub async fn run_workers(state: AppState, shutdown: watch::Receiver<bool>) {
                 if let Some(job) = job {
                     tracing::warn!(job, worker = %name, ?grace, "job still running after the grace period: released");
                     if let Err(e) = state.store.release_job(job, &name).await {
-                        tracing::error!(job, error = format!("{e:#}"), "could not release the job; its lease will expire");
+                        tracing::error!(
+                            job,
+                            error = format!("{e:#}"),
+                            "could not release the job; its lease will expire"
+                        );
                     }
                 }
             }

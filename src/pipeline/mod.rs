@@ -230,8 +230,14 @@ async fn failover_bookkeeping(
 ) -> anyhow::Result<()> {
     let store = &state.store;
     if degraded {
-        if store.enter_degraded("every model of a task's chain is down").await? {
-            tracing::warn!(message_id, "degraded mode: models are down, the local tier stands in");
+        if store
+            .enter_degraded("every model of a task's chain is down")
+            .await?
+        {
+            tracing::warn!(
+                message_id,
+                "degraded mode: models are down, the local tier stands in"
+            );
         }
         if held {
             let wait = state.settings.failover.resume_check_secs as i64 * 1000;

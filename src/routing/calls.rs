@@ -23,7 +23,9 @@ pub(super) enum TierOutcome<T> {
     },
     /// Every entry of the tier failed; each failure is on the trace. `down` when none of them
     /// answered at all (errors, timeouts, open circuits), as opposed to answering badly.
-    Failed { down: bool },
+    Failed {
+        down: bool,
+    },
     /// The budget cannot cover the call's worst case.
     OverBudget,
 }
@@ -85,7 +87,10 @@ impl ModelRouter {
                     tier,
                     &at,
                     "circuit_open",
-                    &format!("skipped, its circuit is open (probe in {} s); {then}", retry_in.as_secs()),
+                    &format!(
+                        "skipped, its circuit is open (probe in {} s); {then}",
+                        retry_in.as_secs()
+                    ),
                 ));
                 continue;
             }
@@ -94,11 +99,20 @@ impl ModelRouter {
                 attempt += 1;
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
-                    events.push(hop_event(task, tier, &at, "deadline", "the task's deadline has passed"));
+                    events.push(hop_event(
+                        task,
+                        tier,
+                        &at,
+                        "deadline",
+                        "the task's deadline has passed",
+                    ));
                     return Ok(TierOutcome::Failed { down });
                 }
                 let error = match self
-                    .attempt(store, subject, task, tier, &at, price, request, remaining, attempt, events, cost, &parse)
+                    .attempt(
+                        store, subject, task, tier, &at, price, request, remaining, attempt, events, cost,
+                        &parse,
+                    )
                     .await?
                 {
                     None => return Ok(TierOutcome::OverBudget),
@@ -113,7 +127,13 @@ impl ModelRouter {
                     Some(Attempt::Unusable) => {
                         self.breakers.success(at.provider, at.model);
                         down = false;
-                        events.push(hop_event(task, tier, &at, "invalid_answer", &format!("answered out of schema; {then}")));
+                        events.push(hop_event(
+                            task,
+                            tier,
+                            &at,
+                            "invalid_answer",
+                            &format!("answered out of schema; {then}"),
+                        ));
                         break;
                     }
                     Some(Attempt::Error(error)) => error,
@@ -122,11 +142,26 @@ impl ModelRouter {
                 match retry::classify(&error) {
                     Failure::Transient => {
                         if self.breakers.failure(at.provider, at.model, &cause) {
-                            events.push(hop_event(task, tier, &at, "circuit_opened", &format!("{cause}: its circuit is now open; {then}")));
+                            events.push(hop_event(
+                                task,
+                                tier,
+                                &at,
+                                "circuit_opened",
+                                &format!("{cause}: its circuit is now open; {then}"),
+                            ));
                             break;
                         }
                         if attempt >= self.failover.max_attempts {
-                            events.push(hop_event(task, tier, &at, "gave_up", &format!("{cause} on attempt {attempt} of {}; {then}", self.failover.max_attempts)));
+                            events.push(hop_event(
+                                task,
+                                tier,
+                                &at,
+                                "gave_up",
+                                &format!(
+                                    "{cause} on attempt {attempt} of {}; {then}",
+                                    self.failover.max_attempts
+                                ),
+                            ));
                             break;
                         }
                         let wait = {
@@ -135,7 +170,9 @@ impl ModelRouter {
                         };
                         let Some(wait) = wait.filter(|w| Instant::now() + *w < deadline) else {
                             let why = match error.retry_after() {
-                                Some(asked) => format!("{cause}, the provider asks to wait {} s", asked.as_secs_f64()),
+                                Some(asked) => {
+                                    format!("{cause}, the provider asks to wait {} s", asked.as_secs_f64())
+                                }
                                 None => format!("{cause}, no time left before the task's deadline"),
                             };
                             events.push(hop_event(task, tier, &at, "no_time", &format!("{why}; {then}")));
@@ -181,13 +218,25 @@ impl ModelRouter {
                             )
                             .detail(json!({ "task": task, "tier": tier, "provider": at.provider, "model": at.model, "outcome": cause, "error": error.to_string() })),
                         );
-                        events.push(hop_event(task, tier, &at, "alert", &format!("{cause}, not retried; {then}")));
+                        events.push(hop_event(
+                            task,
+                            tier,
+                            &at,
+                            "alert",
+                            &format!("{cause}, not retried; {then}"),
+                        ));
                         break;
                     }
                     Failure::Outage => {
                         tracing::error!(alert = true, provider = at.provider, model = at.model, error = %error, "a model provider is out of credit or quota");
                         self.breakers.outage(at.provider, at.model, &cause);
-                        events.push(hop_event(task, tier, &at, "outage", &format!("{cause} (out of credit or quota): its circuit is open; {then}")));
+                        events.push(hop_event(
+                            task,
+                            tier,
+                            &at,
+                            "outage",
+                            &format!("{cause} (out of credit or quota): its circuit is open; {then}"),
+                        ));
                         break;
                     }
                     Failure::NotConfigured => break,

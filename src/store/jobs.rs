@@ -29,9 +29,7 @@ pub struct JobCounts {
 pub(crate) async fn enqueue(tx: &mut Tx, job: &Job, now: Millis) -> sqlx::Result<bool> {
     let payload = job.payload.to_string();
     let run_at = job.run_at.unwrap_or(now);
-    let deadline = job
-        .deadline
-        .unwrap_or(run_at + crate::jobs::DEFAULT_DEADLINE_MS);
+    let deadline = job.deadline.unwrap_or(run_at + crate::jobs::DEFAULT_DEADLINE_MS);
     let result = on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO jobs (kind, payload, dedupe_key, state, run_at, deadline_at, created_at, updated_at)
          VALUES ($1, $2, $3, 'queued', $4, $5, $6, $6)

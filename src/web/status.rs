@@ -44,7 +44,10 @@ impl From<BreakerView> for BreakerRow {
             is_open: v.state != BreakerState::Closed,
             consecutive_failures: v.consecutive_failures,
             window: format!("{} of {}", v.window_failures, v.window_calls),
-            opened: v.opened_ago.map(|d| format!("{} ago", seconds(d))).unwrap_or_else(|| "never".to_owned()),
+            opened: v
+                .opened_ago
+                .map(|d| format!("{} ago", seconds(d)))
+                .unwrap_or_else(|| "never".to_owned()),
             probe_in: v.probe_in.map(seconds).unwrap_or_default(),
             times_opened: v.times_opened,
             last_error: v.last_error.unwrap_or_default(),
@@ -89,7 +92,12 @@ async fn show_status(
     let (jar, flash) = take_flash(jar);
     let page = StatusPage {
         layout: Layout::new("Status", &user.0, flash),
-        breakers: state.breakers.snapshot().into_iter().map(BreakerRow::from).collect(),
+        breakers: state
+            .breakers
+            .snapshot()
+            .into_iter()
+            .map(BreakerRow::from)
+            .collect(),
         models_configured: state.router.has_models(),
         degraded: degraded_banner(&state).await?,
     };

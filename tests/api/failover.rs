@@ -71,7 +71,10 @@ async fn transient_errors_are_retried_as_the_provider_asks_and_traced() {
     assert_eq!(retries.len(), 2, "{retries:?}");
     assert_eq!(retries[0]["cause"], "http_429");
     assert_eq!(retries[0]["retry_after_ms"], 40);
-    assert!(retries[0]["wait_ms"].as_u64().expect("wait") >= 40, "Retry-After is a floor");
+    assert!(
+        retries[0]["wait_ms"].as_u64().expect("wait") >= 40,
+        "Retry-After is a floor"
+    );
     assert_eq!(retries[1]["cause"], "http_529");
     assert_eq!(retries[1]["attempt"], 2);
     let calls = detail(&app, id, "model_call").await;
@@ -83,8 +86,17 @@ async fn transient_errors_are_retried_as_the_provider_asks_and_traced() {
 async fn a_refused_key_is_not_retried_and_raises_an_alert() {
     let (app, standin) = spawn_routed(|s| s.routing.tau0 = 0.0).await;
     standin.queue(SONNET, vec![error(401, "authentication_error")]);
-    standin.queue(OPUS, vec![drafted("Olá! Um consultor vai falar com você ainda hoje.")]);
-    let id = send(&app, "wamid.K1", "5511987654321", "Quero falar com um consultor, por favor").await;
+    standin.queue(
+        OPUS,
+        vec![drafted("Olá! Um consultor vai falar com você ainda hoje.")],
+    );
+    let id = send(
+        &app,
+        "wamid.K1",
+        "5511987654321",
+        "Quero falar com um consultor, por favor",
+    )
+    .await;
     assert_eq!(standin.requests_for(SONNET).len(), 1, "401 is never retried");
     let alerts = detail(&app, id, "model_alert").await;
     assert_eq!(alerts.len(), 1);
@@ -117,7 +129,11 @@ async fn out_of_credit_opens_the_breaker_at_once() {
     );
     let first = send(&app, "wamid.Q1", "14155550123", "I want to talk to an advisor").await;
     let second = send(&app, "wamid.Q2", "14155550124", "can i talk w/ a human pls 🙏").await;
-    assert_eq!(standin.requests_for(SONNET).len(), 1, "the open breaker spares the second call");
+    assert_eq!(
+        standin.requests_for(SONNET).len(),
+        1,
+        "the open breaker spares the second call"
+    );
     for id in [first, second] {
         assert_eq!(
             app.text(&format!("SELECT source FROM drafts WHERE message_id = {id}"))
@@ -133,7 +149,10 @@ async fn out_of_credit_opens_the_breaker_at_once() {
         .collect();
     assert_eq!(reasons, ["circuit_open"]);
     let views = app.state.breakers.snapshot();
-    let sonnet = views.iter().find(|v| v.model == SONNET).expect("sonnet's breaker");
+    let sonnet = views
+        .iter()
+        .find(|v| v.model == SONNET)
+        .expect("sonnet's breaker");
     assert_eq!(sonnet.state, tuesday::failover::BreakerState::Open);
     assert_eq!(sonnet.last_error.as_deref(), Some("http_402"));
 }
@@ -177,7 +196,9 @@ async fn a_full_outage_degrades_then_recovery_drafts_the_held_work_again() {
             .await;
         assert!(source.starts_with("template:"), "{source}");
         let reasons = app
-            .text(&format!("SELECT hold_reasons FROM drafts WHERE message_id = {id}"))
+            .text(&format!(
+                "SELECT hold_reasons FROM drafts WHERE message_id = {id}"
+            ))
             .await;
         assert!(reasons.contains("degraded_mode"), "{reasons}");
         assert!(trace_kinds(&app, *id).await.iter().any(|(k, _)| k == "degraded"));
@@ -224,7 +245,11 @@ async fn a_full_outage_degrades_then_recovery_drafts_the_held_work_again() {
         );
         assert!(trace_kinds(&app, *id).await.iter().any(|(k, _)| k == "resumed"));
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 3, "one draft per message");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM drafts").await,
+        3,
+        "one draft per message"
+    );
     let (_, dashboard) = app.get_page(&manager, "/dashboard").await;
     assert!(!dashboard.contains("Degraded mode since"));
 }
@@ -239,7 +264,9 @@ async fn a_draft_a_person_already_reviewed_is_left_alone_on_recovery() {
         .count(&format!("SELECT id FROM drafts WHERE message_id = {id}"))
         .await;
     let conversation_id = app
-        .count(&format!("SELECT conversation_id FROM drafts WHERE message_id = {id}"))
+        .count(&format!(
+            "SELECT conversation_id FROM drafts WHERE message_id = {id}"
+        ))
         .await;
     let rep = client();
     app.log_in(&rep, "rep").await;
@@ -284,7 +311,10 @@ async fn shutdown_stops_claiming_and_releases_what_outlives_the_grace_period() {
     // The model takes far longer than the grace period.
     standin.queue(
         SONNET,
-        vec![Reply::Slow(20_000, Box::new(drafted("Un asesor te escribirá enseguida.")))],
+        vec![Reply::Slow(
+            20_000,
+            Box::new(drafted("Un asesor te escribirá enseguida.")),
+        )],
     );
     let body = text_delivery("wamid.S1", "34612345678", "Marta", "quiero hablar con un asesor");
     assert_eq!(app.post_webhook(&body).await.status(), 200);
@@ -294,7 +324,8 @@ async fn shutdown_stops_claiming_and_releases_what_outlives_the_grace_period() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM jobs WHERE state = 'running'").await,
+        app.count("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
+            .await,
         1
     );
     stop.send(true).expect("stop");
@@ -304,15 +335,20 @@ async fn shutdown_stops_claiming_and_releases_what_outlives_the_grace_period() {
     workers.await.expect("workers stop");
 
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'process_inbound' AND state = 'queued' AND attempts = 0")
-            .await,
+        app.count(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'process_inbound' AND state = 'queued' AND attempts = 0"
+        )
+        .await,
         2,
         "the job in hand is given back uncounted, the late one never claimed"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
     // The next start (here: a drain) does both.
     standin.queue(SONNET, vec![drafted("¡Claro! Un asesor te escribirá enseguida.")]);
-    standin.queue(SONNET, vec![drafted("Claro! Um consultor vai falar com você em breve.")]);
+    standin.queue(
+        SONNET,
+        vec![drafted("Claro! Um consultor vai falar com você em breve.")],
+    );
     app.drain().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 2);
 }

@@ -68,7 +68,9 @@ async fn post_all(app: &TestApp, round: &str, from_base: u64) -> Vec<String> {
             _ => "1415",
         };
         let from = format!("{prefix}{}", from_base + i as u64);
-        let response = app.post_webhook(&text_delivery(&wamid, &from, "Chaos", text)).await;
+        let response = app
+            .post_webhook(&text_delivery(&wamid, &from, "Chaos", text))
+            .await;
         assert_eq!(response.status(), 200);
         wamids.push(wamid);
     }
@@ -123,18 +125,27 @@ async fn chaos_then_outage_then_recovery_loses_nothing_and_sends_nothing_twice()
     app.graph.reply_with(vec![
         GraphReply::Error { status: 500, code: 1 },
         GraphReply::Accept,
-        GraphReply::Error { status: 500, code: 131000 },
+        GraphReply::Error {
+            status: 500,
+            code: 131000,
+        },
     ]);
 
     // 1. Chaos: a third of the calls fail.
     standin.otherwise(Some(flaky(42)));
     let mut wamids = post_all(&app, "C", 1000).await;
-    wait_until("the chaos round", Duration::from_secs(90), || inbound_jobs_settled(&app)).await;
+    wait_until("the chaos round", Duration::from_secs(90), || {
+        inbound_jobs_settled(&app)
+    })
+    .await;
 
     // 2. A full outage: every call fails.
     standin.otherwise(Some(Arc::new(|_: &ModelRequest| error(503, "overloaded_error"))));
     wamids.extend(post_all(&app, "O", 2000).await);
-    wait_until("the outage round", Duration::from_secs(90), || inbound_jobs_settled(&app)).await;
+    wait_until("the outage round", Duration::from_secs(90), || {
+        inbound_jobs_settled(&app)
+    })
+    .await;
     assert!(
         app.state.store.degraded_mode().await.expect("mode").is_some(),
         "a full outage puts Tuesday in degraded mode"
@@ -154,10 +165,21 @@ async fn chaos_then_outage_then_recovery_loses_nothing_and_sends_nothing_twice()
 
     // Zero lost: every message has exactly one draft, and no job gave up.
     let total = wamids.len() as i64;
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages WHERE direction = 'in'").await, total);
-    assert_eq!(app.count("SELECT COUNT(DISTINCT message_id) FROM drafts").await, total);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
+            .await,
+        total
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT message_id) FROM drafts").await,
+        total
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, total);
-    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'")
+            .await,
+        0
+    );
     // Everything processed after recovery: no draft still stands in for a model.
     assert_eq!(app.state.store.degraded_mode().await.expect("mode"), None);
     assert_eq!(
@@ -165,7 +187,10 @@ async fn chaos_then_outage_then_recovery_loses_nothing_and_sends_nothing_twice()
             .await,
         0
     );
-    assert!(standin.requests_for(SONNET).len() > total as usize, "retries happened");
+    assert!(
+        standin.requests_for(SONNET).len() > total as usize,
+        "retries happened"
+    );
 
     // Zero duplicates: one provider call per outbound message, and one outbound per draft.
     // The stand-in refused the first and the third request; it accepted every other one.
@@ -193,7 +218,10 @@ async fn chaos_then_outage_then_recovery_loses_nothing_and_sends_nothing_twice()
     let accepted_requests = requests.len() as i64 - 2; // the two errors above
     assert_eq!(accepted, accepted_requests, "every accepted send recorded once");
     let repeated: Vec<_> = per_contact.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeated.is_empty(), "a contact got the same reply twice: {repeated:?}");
+    assert!(
+        repeated.is_empty(),
+        "a contact got the same reply twice: {repeated:?}"
+    );
     assert!(
         app.count("SELECT COUNT(*) FROM (SELECT reply_to FROM messages WHERE direction = 'out' GROUP BY reply_to HAVING COUNT(*) > 1) t")
             .await

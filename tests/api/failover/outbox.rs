@@ -32,9 +32,7 @@ async fn a_lost_answer_is_resolved_by_the_status_webhook_not_by_resending() {
         .as_str()
         .expect("the send carries its idempotency key")
         .to_owned();
-    let out_id = app
-        .count("SELECT id FROM messages WHERE direction = 'out'")
-        .await;
+    let out_id = app.count("SELECT id FROM messages WHERE direction = 'out'").await;
     assert_eq!(key, tuesday::outbox::idempotency_key(out_id));
     assert_eq!(
         app.text("SELECT status FROM messages WHERE direction = 'out'")
@@ -73,7 +71,8 @@ async fn a_lost_answer_is_resolved_by_the_status_webhook_not_by_resending() {
 async fn rate_limits_put_the_send_off_without_spending_attempts() {
     let app = spawn_app().await;
     for (i, code) in [130429, 131056].into_iter().enumerate() {
-        app.graph.reply_with(vec![GraphReply::Error { status: 400, code }]);
+        app.graph
+            .reply_with(vec![GraphReply::Error { status: 400, code }]);
         let from = ["5511987654321", "34612345678"][i];
         let text = ["oi", "hola"][i];
         app.post_webhook(&text_delivery(&format!("wamid.RL{i}"), from, "Contact", text))
