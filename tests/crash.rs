@@ -15,8 +15,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use standin::*;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -78,40 +77,15 @@ struct Instance {
 }
 
 fn start(config: &std::path::Path, database_url: &str, graph_base: &str) -> Instance {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tuesday"))
-        .arg("serve")
-        .env_remove("TUESDAY_TEST_POSTGRES")
+    let mut command = serve_command(database_url, graph_base);
+    command
         .env("TUESDAY_CONFIG", config)
-        .env("TUESDAY_DATABASE_URL", database_url)
-        .env("TUESDAY_CLOCK_START", TEST_CLOCK.now().to_rfc3339())
-        .env("TUESDAY_SERVER__PORT", "0")
-        .env("TUESDAY_WHATSAPP__APP_SECRET", APP_SECRET)
-        .env("TUESDAY_WHATSAPP__ACCESS_TOKEN", ACCESS_TOKEN)
-        .env("TUESDAY_WHATSAPP__API_BASE", graph_base)
         .env("TUESDAY_WORKER__CONCURRENCY", "4")
         .env("TUESDAY_WORKER__LEASE_SECS", "1")
         .env("TUESDAY_WORKER__POLL_INTERVAL_MS", "50")
         .env("TUESDAY_WORKER__RETRY_BASE_MS", "100")
-        .env("TUESDAY_USERS__ADMIN_PASSWORD", PASSWORD)
-        .env("TUESDAY_USERS__MANAGER_PASSWORD", PASSWORD)
-        .env("TUESDAY_USERS__REP_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tuesday");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("tuesday exited before it was ready")
-            .expect("read stdout");
-        if let Some(rest) = line.strip_prefix("Tuesday is running on ") {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+        .env("RUST_LOG", "error");
+    let (child, url) = spawn_serve(command);
     Instance { child, url }
 }
 
@@ -162,20 +136,6 @@ fn good_draft(request: &ModelRequest) -> Reply {
     }
 }
 
-async fn post(http: &reqwest::Client, url: &str, body: &str) -> bool {
-    let sent = http
-        .post(format!("{url}/webhooks/whatsapp"))
-        .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            sign(APP_SECRET.as_bytes(), body.as_bytes()),
-        )
-        .body(body.to_owned())
-        .send()
-        .await;
-    matches!(&sent, Ok(r) if r.status() == 200)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -195,7 +155,7 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let http = client();
     let mut instance = start(&config, &database_url, &graph_base);
     for batch in 0..DELIVERIES {
-        assert!(post(&http, &instance.url, &delivery(batch)).await);
+        assert!(post_signed(&http, &instance.url, &delivery(batch)).await);
     }
 
     let mut kills = StdRng::seed_from_u64(11);
@@ -259,7 +219,7 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     assert!(!requests.is_empty(), "replies went out");
 
     // Meta reports every send it took; sends cut short by a kill are resolved by their key.
-    assert!(post(&http, &instance.url, &statuses(&requests)).await);
+    assert!(post_signed(&http, &instance.url, &statuses(&requests)).await);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let delivered =
