@@ -352,3 +352,31 @@ async fn shutdown_stops_claiming_and_releases_what_outlives_the_grace_period() {
     app.drain().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 2);
 }
+
+#[tokio::test]
+async fn the_most_urgent_job_is_claimed_first() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let now = app.state.clock().now_millis();
+    let hour = 3_600_000;
+    // Enqueued in this order; the customers wrote 1 h, 20 h and 23 h ago.
+    for (id, wrote) in [(101, 1), (102, 20), (103, 23)] {
+        let job = tuesday::jobs::Job::process_inbound(id, now - wrote * hour);
+        assert!(store.enqueue(&job).await.expect("enqueue"));
+    }
+    assert!(store.enqueue(&tuesday::jobs::Job::send(7)).await.expect("enqueue"));
+    let mut order = Vec::new();
+    while let Some(job) = store.claim_job("test", 60_000).await.expect("claim") {
+        order.push((job.payload, job.deadline_at.map(|d| (d - now + hour / 2) / hour)));
+    }
+    assert_eq!(
+        order,
+        [
+            (r#"{"message_id":103}"#.to_owned(), Some(1)),
+            (r#"{"message_id":102}"#.to_owned(), Some(4)),
+            (r#"{"message_id":101}"#.to_owned(), Some(23)),
+            (r#"{"outbound_id":7}"#.to_owned(), Some(24)),
+        ],
+        "nearest deadline first: the 24-hour window that closes soonest"
+    );
+}
