@@ -364,7 +364,12 @@ async fn the_most_urgent_job_is_claimed_first() {
         let job = tuesday::jobs::Job::process_inbound(id, now - wrote * hour);
         assert!(store.enqueue(&job).await.expect("enqueue"));
     }
-    assert!(store.enqueue(&tuesday::jobs::Job::send(7)).await.expect("enqueue"));
+    assert!(
+        store
+            .enqueue(&tuesday::jobs::Job::send(7))
+            .await
+            .expect("enqueue")
+    );
     let mut order = Vec::new();
     while let Some(job) = store.claim_job("test", 60_000).await.expect("claim") {
         order.push((job.payload, job.deadline_at.map(|d| (d - now + hour / 2) / hour)));
