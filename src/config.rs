@@ -57,6 +57,19 @@ pub struct WhatsAppSettings {
     pub phone_number_ids: Vec<String>,
     /// Per-request timeout for Graph API calls, in milliseconds.
     pub timeout_ms: u64,
+    /// The approved message template sent instead of a reply when the 24-hour window has
+    /// closed (WhatsApp error 131047, or a closed window at send time). Unset: such replies
+    /// fail with the reason and wait for a person.
+    pub reengagement_template: Option<TemplateSettings>,
+}
+
+/// An approved WhatsApp message template: its name and its language code per conversation
+/// language (`es`, `pt`, `en`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub name: String,
+    pub languages: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -139,6 +152,7 @@ impl Default for WhatsAppSettings {
             api_version: "v21.0".to_owned(),
             phone_number_ids: vec!["106540352242922".to_owned()],
             timeout_ms: 10_000,
+            reengagement_template: None,
         }
     }
 }

@@ -6,14 +6,15 @@
 //! Every outbound message carries one idempotency key, [`idempotency_key`], sent as WhatsApp's
 //! `biz_opaque_callback_data`: Meta echoes it in the message's status webhooks, so a status for
 //! a send whose answer we never recorded resolves the `unconfirmed` message. Rate limits
-//! (130429, 131056) put the send off without counting an attempt.
+//! (130429, 131056) put the send off without counting an attempt. A closed 24-hour window
+//! (131047, or the window rule at send time) sends the approved re-engagement template instead.
 
 use crate::channels::StatusUpdate;
 use crate::channels::whatsapp::SendError;
 use crate::gate::{self, AtSend};
 use crate::jobs::Outcome;
 use crate::state::AppState;
-use crate::store::NewEvent;
+use crate::store::{NewEvent, OutboundRow};
 use serde_json::json;
 
 #[tracing::instrument(skip(state))]
@@ -40,6 +41,13 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             match gate::at_send(&findings, out.policy_override.is_some()) {
                 AtSend::Send => {}
                 AtSend::Wait(until, why) => return Ok(Outcome::Later(until, why)),
+                // Only the closed 24-hour window stands in the way: the template path.
+                AtSend::Stop(why) if only_the_window(&findings) => {
+                    if !store.claim_send(&out).await? {
+                        return Ok(Outcome::Done);
+                    }
+                    return send_template_instead(state, &out, &why).await;
+                }
                 AtSend::Stop(why) => {
                     let event = NewEvent::new("send_blocked", format!("Not sent: {why}"))
                         .detail(json!({ "outbound_id": out.id, "findings": findings }));
@@ -99,6 +107,14 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             Ok(Outcome::Done)
         }
         Err(SendError::Rejected {
+            code: Some(131047),
+            message,
+            ..
+        }) => {
+            // Re-engagement required: more than 24 h since the customer last wrote.
+            send_template_instead(state, &out, &format!("WhatsApp 131047: {message}")).await
+        }
+        Err(SendError::Rejected {
             code: Some(code @ (130429 | 131056)),
             ..
         }) => {
@@ -133,6 +149,77 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             Ok(Outcome::Done)
         }
     }
+}
+
+/// Whether every binding finding is the closed WhatsApp window (and not, say, an opt-out).
+fn only_the_window(findings: &[crate::guardrails::Finding]) -> bool {
+    let mut blocking = findings
+        .iter()
+        .filter(|f| f.verdict == crate::guardrails::Verdict::Block && f.hold_until.is_none())
+        .peekable();
+    blocking.peek().is_some() && blocking.all(|f| f.rule == "whatsapp_window")
+}
+
+/// The template path: the 24-hour window has closed, so the free-text reply cannot go. The
+/// approved re-engagement template goes instead (under the same idempotency key), inviting the
+/// customer to write again; without one configured, the reply fails with the reason, for a
+/// person. `out` must already be marked `sending`.
+async fn send_template_instead(state: &AppState, out: &OutboundRow, why: &str) -> anyhow::Result<Outcome> {
+    let store = &state.store;
+    let Some(template) = &state.settings.whatsapp.reengagement_template else {
+        let error = format!("template required ({why}); no whatsapp.reengagement_template is configured");
+        let event = NewEvent::new("send_failed", format!("Not sent: {error}"))
+            .detail(json!({ "outbound_id": out.id, "error": error, "retryable": false }));
+        store.mark_unsent(out, "failed", &error, event).await?;
+        return Ok(Outcome::Done);
+    };
+    let language = out
+        .language
+        .as_deref()
+        .and_then(|l| template.languages.get(l))
+        .or_else(|| template.languages.get("en"))
+        .or_else(|| template.languages.values().next())
+        .map_or("en_US", String::as_str);
+    let key = idempotency_key(out.id);
+    let result = state
+        .whatsapp
+        .send_template(
+            &out.business_number,
+            &out.to_address,
+            &template.name,
+            language,
+            Some(&key),
+        )
+        .await;
+    match result {
+        Ok(external_id) => {
+            let event = NewEvent::new(
+                "sent_template",
+                format!(
+                    "Sent the approved template {} ({language}) instead of the reply: {why}",
+                    template.name
+                ),
+            )
+            .detail(json!({ "outbound_id": out.id, "external_id": external_id, "template": template.name, "language": language }));
+            store.mark_sent(out, &external_id, event).await?;
+        }
+        Err(error) if error.outcome_unknown() => {
+            let event = NewEvent::new(
+                "send_unconfirmed",
+                format!("Template not resent, outcome unknown: {error}"),
+            )
+            .detail(json!({ "outbound_id": out.id, "error": error.to_string() }));
+            store.mark_unconfirmed(out, &error.to_string(), event).await?;
+        }
+        Err(error) => {
+            let event = NewEvent::new("send_failed", format!("Template send failed: {error}"))
+                .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": false }));
+            store
+                .mark_unsent(out, "failed", &error.to_string(), event)
+                .await?;
+        }
+    }
+    Ok(Outcome::Done)
 }
 
 /// The idempotency key of outbound message `id`: the same on every attempt to send it.

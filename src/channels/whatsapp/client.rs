@@ -124,6 +124,38 @@ impl WhatsAppClient {
         if let Some(id) = reply_to {
             payload["context"] = json!({ "message_id": id });
         }
+        self.post_message(token, phone_number_id, payload, key).await
+    }
+
+    /// Sends the approved template `name` in `language` (a WhatsApp language code such as
+    /// `pt_BR`): the only message allowed once the 24-hour window has closed.
+    #[tracing::instrument(skip_all, fields(phone_number_id, to, template = name))]
+    pub async fn send_template(
+        &self,
+        phone_number_id: &str,
+        to: &str,
+        name: &str,
+        language: &str,
+        key: Option<&str>,
+    ) -> Result<String, SendError> {
+        let token = self.token.as_ref().ok_or(SendError::NotConfigured)?;
+        let payload = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": { "name": name, "language": { "code": language } },
+        });
+        self.post_message(token, phone_number_id, payload, key).await
+    }
+
+    async fn post_message(
+        &self,
+        token: &SecretString,
+        phone_number_id: &str,
+        mut payload: serde_json::Value,
+        key: Option<&str>,
+    ) -> Result<String, SendError> {
         if let Some(key) = key {
             payload["biz_opaque_callback_data"] = json!(key);
         }

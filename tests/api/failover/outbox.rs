@@ -100,3 +100,96 @@ async fn rate_limits_put_the_send_off_without_spending_attempts() {
     }
     assert_eq!(app.graph.requests().len(), 2);
 }
+
+fn with_template(s: &mut tuesday::config::Settings) {
+    s.whatsapp.reengagement_template = Some(tuesday::config::TemplateSettings {
+        name: "retomar_conversa".to_owned(),
+        languages: [("es", "es"), ("pt", "pt_BR"), ("en", "en_US")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    });
+}
+
+#[tokio::test]
+async fn error_131047_sends_the_approved_template_instead() {
+    let app = spawn_app_with(with_template).await;
+    app.graph.reply_with(vec![GraphReply::Error {
+        status: 400,
+        code: 131047,
+    }]);
+    app.post_webhook(&text_delivery("wamid.T1", "5511987654321", "Ana", "oi"))
+        .await;
+    app.drain().await;
+    let requests = app.graph.requests();
+    assert_eq!(requests.len(), 2, "the free text, then the template");
+    assert_eq!(requests[0].body["type"], "text");
+    assert_eq!(requests[1].body["type"], "template");
+    assert_eq!(requests[1].body["template"]["name"], "retomar_conversa");
+    assert_eq!(requests[1].body["template"]["language"]["code"], "pt_BR");
+    assert_eq!(
+        requests[0].body["biz_opaque_callback_data"], requests[1].body["biz_opaque_callback_data"],
+        "one idempotency key per outbound message"
+    );
+    assert_eq!(
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        "sent"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE kind = 'sent_template'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn error_131047_without_a_template_fails_for_a_person_and_is_not_retried() {
+    let app = spawn_app().await;
+    app.graph.reply_with(vec![GraphReply::Error {
+        status: 400,
+        code: 131047,
+    }]);
+    app.post_webhook(&text_delivery("wamid.T2", "34612345678", "Marta", "hola"))
+        .await;
+    app.drain().await;
+    assert_eq!(app.graph.requests().len(), 1);
+    let (status, error) = (
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        app.text("SELECT last_error FROM messages WHERE direction = 'out'")
+            .await,
+    );
+    assert_eq!(status, "failed");
+    assert!(error.contains("template required"), "{error}");
+}
+
+#[tokio::test]
+async fn a_window_closed_by_send_time_takes_the_template_path() {
+    let app = spawn_app_with(with_template).await;
+    app.post_webhook(&text_delivery("wamid.T3", "14155550123", "Sam", "hello! 👋"))
+        .await;
+    // Process the message (its reply is auto-sent: a send job is queued) …
+    assert!(tuesday::jobs::run_one(&app.state, "test").await.expect("runs"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'send' AND state = 'queued'")
+            .await,
+        1
+    );
+    // … and let the customer's window close before the send runs.
+    app.count(&format!(
+        "UPDATE contacts SET last_inbound_at = last_inbound_at - {} RETURNING id",
+        25 * 3_600_000
+    ))
+    .await;
+    app.drain().await;
+    let requests = app.graph.requests();
+    assert_eq!(requests.len(), 1, "no free text outside the window");
+    assert_eq!(requests[0].body["type"], "template");
+    assert_eq!(requests[0].body["template"]["language"]["code"], "en_US");
+    assert_eq!(
+        app.text("SELECT status FROM messages WHERE direction = 'out'")
+            .await,
+        "sent"
+    );
+}
