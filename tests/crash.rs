@@ -98,11 +98,7 @@ fn delivery(batch: usize) -> String {
                    "type": "text", "text": {"body": TEXTS[n % TEXTS.len()]}})
         })
         .collect();
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-        "messages": messages}}]}]})
-    .to_string()
+    delivery_of("messages", messages)
 }
 
 /// A status webhook for every send Meta accepted, echoing its key, as Meta would.
@@ -115,11 +111,7 @@ fn statuses(requests: &[GraphRequest]) -> String {
                    "recipient_id": r.body["to"], "biz_opaque_callback_data": r.body["biz_opaque_callback_data"]})
         })
         .collect();
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-        "statuses": statuses}}]}]})
-    .to_string()
+    delivery_of("statuses", statuses)
 }
 
 fn good_draft(request: &ModelRequest) -> Reply {

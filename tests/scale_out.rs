@@ -46,11 +46,7 @@ fn delivery(batch: usize) -> String {
                    "type": "text", "text": {"body": texts[n % texts.len()]}})
         })
         .collect();
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-        "messages": messages}}]}]})
-    .to_string()
+    delivery_of("messages", messages)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -282,15 +282,7 @@ pub fn status_delivery(wamid: &str, status: &str) -> String {
 impl TestApp {
     /// Posts a delivery signed with the app secret, as Meta would.
     pub async fn post_webhook(&self, body: &str) -> reqwest::Response {
-        self.http
-            .post(format!("{}/webhooks/whatsapp", self.address))
-            .header("content-type", "application/json")
-            .header(
-                "x-hub-signature-256",
-                sign(APP_SECRET.as_bytes(), body.as_bytes()),
-            )
-            .body(body.to_owned())
-            .send()
+        signed_post(&self.http, &self.address, body)
             .await
             .expect("webhook request")
     }
@@ -421,10 +413,13 @@ pub fn spawn_serve(mut command: std::process::Command) -> (std::process::Child, 
     (child, url)
 }
 
-/// Posts `body`, signed as Meta would, to the Tuesday at `url`; `true` when it answered 200.
-pub async fn post_signed(http: &reqwest::Client, url: &str, body: &str) -> bool {
-    let sent = http
-        .post(format!("{url}/webhooks/whatsapp"))
+/// Posts `body` to the webhook of the Tuesday at `url`, signed with the app secret as Meta would.
+pub async fn signed_post(
+    http: &reqwest::Client,
+    url: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{url}/webhooks/whatsapp"))
         .header("content-type", "application/json")
         .header(
             "x-hub-signature-256",
@@ -432,6 +427,22 @@ pub async fn post_signed(http: &reqwest::Client, url: &str, body: &str) -> bool 
         )
         .body(body.to_owned())
         .send()
-        .await;
-    matches!(&sent, Ok(r) if r.status() == 200)
+        .await
+}
+
+/// Like [`signed_post`]; `true` when it answered 200.
+pub async fn post_signed(http: &reqwest::Client, url: &str, body: &str) -> bool {
+    matches!(&signed_post(http, url, body).await, Ok(r) if r.status() == 200)
+}
+
+/// A WhatsApp delivery whose one change carries `field` (`messages` or `statuses`) with `items`.
+pub fn delivery_of(field: &str, items: Vec<Value>) -> String {
+    let mut value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+    });
+    value[field] = Value::Array(items);
+    json!({"object": "whatsapp_business_account",
+           "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]})
+    .to_string()
 }
