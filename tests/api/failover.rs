@@ -385,3 +385,35 @@ async fn the_most_urgent_job_is_claimed_first() {
         "nearest deadline first: the 24-hour window that closes soonest"
     );
 }
+
+#[tokio::test]
+async fn calls_to_one_provider_wait_for_a_free_slot() {
+    let (base, standin) = spawn_models().await;
+    let models = tuesday::models::Models::with_concurrency(&crate::routing::providers(&base, 10_000), 1)
+        .expect("models");
+    let request = crate::routing::request();
+    for _ in 0..2 {
+        standin.queue(
+            SONNET,
+            vec![Reply::Slow(1_500, Box::new(classified("pricing", 0.9)))],
+        );
+    }
+    let both = async {
+        tokio::join!(
+            models.complete("anthropic", SONNET, &request),
+            models.complete("anthropic", SONNET, &request)
+        )
+    };
+    let watch = async {
+        while standin.requests().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // The first call is still out (its answer takes 1.5 s): the second has not gone.
+        standin.requests().len()
+    };
+    let ((first, second), in_flight) = tokio::join!(both, watch);
+    assert_eq!(in_flight, 1, "one call at a time to this provider");
+    assert!(first.is_ok() && second.is_ok());
+    assert_eq!(standin.requests().len(), 2);
+}

@@ -27,7 +27,7 @@ fn d(s: &str) -> Decimal {
     s.parse().expect("decimal")
 }
 
-fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> {
+pub(crate) fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> {
     let mut map = BTreeMap::new();
     for (name, key) in [
         ("anthropic", Some(ANTHROPIC_KEY)),
@@ -47,7 +47,7 @@ fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> 
     map
 }
 
-fn request() -> Request {
+pub(crate) fn request() -> Request {
     tuesday::routing::prompts::classification(
         tuesday::domain::Language::Es,
         "¿cuánto cuesta el curso de python?",
