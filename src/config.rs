@@ -27,6 +27,8 @@ pub struct Settings {
     pub routing: crate::routing::RoutingSettings,
     /// The intent labels, their descriptions and examples (see `domain::taxonomy`).
     pub taxonomy: crate::domain::taxonomy::TaxonomySettings,
+    /// Retries, circuit breakers and degraded mode (see `failover`).
+    pub failover: crate::failover::FailoverSettings,
     /// Start the clock at this instant (RFC 3339) and run on from there, to see how the
     /// sending-hours rules behave at another hour. Unset: the system clock.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
@@ -61,6 +63,19 @@ pub struct WhatsAppSettings {
     pub phone_number_ids: Vec<String>,
     /// Per-request timeout for Graph API calls, in milliseconds.
     pub timeout_ms: u64,
+    /// The approved message template sent instead of a reply when the 24-hour window has
+    /// closed (WhatsApp error 131047, or a closed window at send time). Unset: such replies
+    /// fail with the reason and wait for a person.
+    pub reengagement_template: Option<TemplateSettings>,
+}
+
+/// An approved WhatsApp message template: its name and its language code per conversation
+/// language (`es`, `pt`, `en`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub name: String,
+    pub languages: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +107,8 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
     pub max_attempts: u32,
     pub retry_base_ms: u64,
+    /// On SIGTERM or SIGINT, how long jobs in flight get to finish before they are released.
+    pub shutdown_grace_secs: u64,
 }
 
 /// First-run passwords. Any left unset is generated and printed once on the console.
@@ -116,6 +133,7 @@ impl Default for Settings {
             users: SeedUsers::default(),
             routing: crate::routing::RoutingSettings::default(),
             taxonomy: crate::domain::taxonomy::TaxonomySettings::default(),
+            failover: crate::failover::FailoverSettings::default(),
             clock_start: None,
         }
     }
@@ -143,6 +161,7 @@ impl Default for WhatsAppSettings {
             api_version: "v21.0".to_owned(),
             phone_number_ids: vec!["106540352242922".to_owned()],
             timeout_ms: 10_000,
+            reengagement_template: None,
         }
     }
 }
@@ -169,6 +188,7 @@ impl Default for WorkerSettings {
             poll_interval_ms: 500,
             max_attempts: 8,
             retry_base_ms: 1_000,
+            shutdown_grace_secs: 20,
         }
     }
 }
@@ -205,6 +225,7 @@ impl Settings {
         for intent in &settings.pipeline.auto_send_intents {
             taxonomy.check(*intent).context("in pipeline.auto_send_intents")?;
         }
+        settings.failover.validate()?;
         Ok(settings)
     }
 

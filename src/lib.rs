@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod eval;
+pub mod failover;
 pub mod gate;
 pub mod guardrails;
 pub mod jobs;

@@ -113,8 +113,14 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     let auto_send =
         crate::eval::gate::AutoSendGate::new(&settings.pipeline, &taxonomy, classifier.fingerprint())?;
     let policy = crate::guardrails::Policy::configured(settings.pipeline.policy_file.as_deref(), &catalog)?;
-    let router =
-        Arc::new(crate::routing::ModelRouter::new(&settings.routing)?.with_taxonomy(taxonomy.clone()));
+    let breakers = Arc::new(crate::failover::Breakers::new(
+        settings.failover.breaker.clone(),
+        Arc::new(crate::failover::SystemTicker::default()),
+    ));
+    let router = Arc::new(
+        crate::routing::ModelRouter::with_failover(&settings.routing, &settings.failover, breakers.clone())?
+            .with_taxonomy(taxonomy.clone()),
+    );
     let taxonomy = Arc::new(taxonomy);
     let state = AppState {
         whatsapp: WhatsAppClient::new(&settings.whatsapp)?,
@@ -129,6 +135,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
         auto_send: Arc::new(auto_send),
         replies: Arc::new(Replies::demo()?),
         router,
+        breakers,
         jobs_ready: Arc::new(Notify::new()),
     };
     Ok((state, created))

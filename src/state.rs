@@ -30,6 +30,9 @@ pub struct AppState {
     pub replies: Arc<Replies>,
     /// Picks the model tier for each task and calls the providers.
     pub router: Arc<ModelRouter>,
+    /// One circuit breaker per provider and model, shared by every worker of this process
+    /// (the router holds the same `Arc`).
+    pub breakers: Arc<crate::failover::Breakers>,
     pub whatsapp: WhatsAppClient,
     /// SMTP for email replies (unconfigured without `email.smtp_host`).
     pub email: EmailSender,

@@ -8,8 +8,7 @@ mod helpers;
 use helpers::*;
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 const MESSAGES: usize = 2_000;
@@ -21,42 +20,13 @@ struct Instance {
 }
 
 fn start_instance(database_url: &str, graph_base: &str) -> Instance {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tuesday"))
-        .arg("serve")
-        .env_remove("TUESDAY_TEST_POSTGRES")
-        .env("TUESDAY_CONFIG", "/nonexistent/tuesday.toml")
-        .env("TUESDAY_DATABASE_URL", database_url)
-        .env("TUESDAY_CLOCK_START", TEST_CLOCK.now().to_rfc3339())
-        .env("TUESDAY_SERVER__PORT", "0")
-        .env("TUESDAY_WHATSAPP__APP_SECRET", APP_SECRET)
-        .env("TUESDAY_WHATSAPP__ACCESS_TOKEN", ACCESS_TOKEN)
-        .env("TUESDAY_WHATSAPP__API_BASE", graph_base)
-        .env("TUESDAY_PIPELINE__AUTO_SEND_MIN_ACCURACY", "0")
+    let mut command = serve_command(database_url, graph_base);
+    command
         .env("TUESDAY_WORKER__CONCURRENCY", "4")
         .env("TUESDAY_WORKER__LEASE_SECS", "2")
         .env("TUESDAY_WORKER__POLL_INTERVAL_MS", "100")
-        .env("TUESDAY_WORKER__RETRY_BASE_MS", "200")
-        .env("TUESDAY_USERS__ADMIN_PASSWORD", PASSWORD)
-        .env("TUESDAY_USERS__MANAGER_PASSWORD", PASSWORD)
-        .env("TUESDAY_USERS__REP_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tuesday");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("tuesday exited before it was ready")
-            .expect("read stdout");
-        if let Some(rest) = line.strip_prefix("Tuesday is running on ") {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+        .env("TUESDAY_WORKER__RETRY_BASE_MS", "200");
+    let (child, url) = spawn_serve(command);
     Instance { child, url }
 }
 
@@ -76,11 +46,7 @@ fn delivery(batch: usize) -> String {
                    "type": "text", "text": {"body": texts[n % texts.len()]}})
         })
         .collect();
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-        "messages": messages}}]}]})
-    .to_string()
+    delivery_of("messages", messages)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

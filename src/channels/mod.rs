@@ -97,6 +97,10 @@ pub struct StatusUpdate {
     pub status: DeliveryStatus,
     pub at: Millis,
     pub error: Option<String>,
+    /// What we attached to the send (WhatsApp's `biz_opaque_callback_data`): our idempotency
+    /// key, which names the outbound message even when its provider id was never recorded.
+    #[serde(default)]
+    pub callback_data: Option<String>,
 }
 
 /// A contact's own choice about hearing from us: Meta's marketing stop and resume.

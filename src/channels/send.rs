@@ -14,6 +14,9 @@ pub enum SendError {
     /// so the reply waits for a person.
     #[error("{0}")]
     WindowClosed(String),
+    /// A rate limit (WhatsApp 130429, or 131056 for one recipient): send again later.
+    #[error("{message}")]
+    RateLimited { message: String, per_recipient: bool },
     /// The provider answered with a refusal.
     #[error("{message}")]
     Rejected { message: String, retryable: bool },
@@ -35,7 +38,7 @@ impl SendError {
     pub fn is_retryable(&self) -> bool {
         match self {
             SendError::Rejected { retryable, .. } => *retryable,
-            SendError::Unreachable(_) => true,
+            SendError::Unreachable(_) | SendError::RateLimited { .. } => true,
             SendError::NotConfigured(_) | SendError::WindowClosed(_) | SendError::NoAnswer(_) => false,
         }
     }
@@ -48,6 +51,16 @@ impl From<whatsapp::SendError> for SendError {
             whatsapp::SendError::NotConfigured => SendError::NotConfigured(message),
             whatsapp::SendError::Unreachable(_) => SendError::Unreachable(message),
             whatsapp::SendError::NoAnswer(_) => SendError::NoAnswer(message),
+            whatsapp::SendError::Rejected {
+                code: Some(131047), ..
+            } => SendError::WindowClosed(message),
+            whatsapp::SendError::Rejected {
+                code: Some(code @ (130429 | 131056)),
+                ..
+            } => SendError::RateLimited {
+                message,
+                per_recipient: code == 131056,
+            },
             whatsapp::SendError::Rejected { retryable, .. } => SendError::Rejected { message, retryable },
             whatsapp::SendError::TooLong => SendError::Rejected {
                 message,
@@ -57,8 +70,9 @@ impl From<whatsapp::SendError> for SendError {
     }
 }
 
-/// Sends `out` on its channel and returns the provider's id for it.
-pub async fn send(state: &AppState, out: &OutboundRow) -> Result<String, SendError> {
+/// Sends `out` on its channel and returns the provider's id for it. `key` is the message's
+/// idempotency key, which WhatsApp echoes in the status webhooks.
+pub async fn send(state: &AppState, out: &OutboundRow, key: &str) -> Result<String, SendError> {
     match out.channel.as_str() {
         WHATSAPP => Ok(state
             .whatsapp
@@ -67,6 +81,7 @@ pub async fn send(state: &AppState, out: &OutboundRow) -> Result<String, SendErr
                 &out.to_address,
                 &out.body,
                 out.inbound_external_id.as_deref(),
+                Some(key),
             )
             .await?),
         TWILIO => {

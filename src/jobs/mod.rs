@@ -2,11 +2,13 @@
 //! database (see `store::jobs`); handlers are idempotent, so a job run twice does no harm.
 
 use crate::channels::StatusUpdate;
+use crate::domain::Millis;
 use crate::state::AppState;
 use crate::{outbox, pipeline};
 use anyhow::Context;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -17,40 +19,77 @@ pub struct Job {
     pub payload: serde_json::Value,
     /// Enqueueing a second job with the same key does nothing.
     pub dedupe_key: Option<String>,
+    /// When to run it first; `None`, now.
+    pub run_at: Option<Millis>,
+    /// When it must be done by. The most urgent runnable job is claimed first; `None` gives it
+    /// [`DEFAULT_DEADLINE_MS`] from when it may run.
+    pub deadline: Option<Millis>,
 }
 
 pub const PROCESS_INBOUND: &str = "process_inbound";
 pub const SEND: &str = "send";
 pub const APPLY_STATUS: &str = "apply_status";
+/// Drafts again, with the models, a message degraded mode held, once providers are back.
+pub const RESUME_DEGRADED: &str = "resume_degraded";
+
+/// WhatsApp's customer-service window: free-text replies only within 24 h of the customer's
+/// last message. It sets an inbound message's deadline.
+pub const WHATSAPP_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
+/// The deadline of a job that names none, from when it may run.
+pub const DEFAULT_DEADLINE_MS: Millis = WHATSAPP_WINDOW_MS;
 
 impl Job {
-    pub fn process_inbound(message_id: i64) -> Job {
+    fn new(kind: &'static str, payload: serde_json::Value, dedupe_key: String) -> Job {
         Job {
-            kind: PROCESS_INBOUND,
-            payload: json!({ "message_id": message_id }),
-            dedupe_key: Some(format!("inbound:{message_id}")),
+            kind,
+            payload,
+            dedupe_key: Some(dedupe_key),
+            run_at: None,
+            deadline: None,
+        }
+    }
+
+    /// Processes an inbound message the customer sent at `sent_at`: due before their 24-hour
+    /// window closes.
+    pub fn process_inbound(message_id: i64, sent_at: Millis) -> Job {
+        Job {
+            deadline: Some(sent_at + WHATSAPP_WINDOW_MS),
+            ..Job::new(
+                PROCESS_INBOUND,
+                json!({ "message_id": message_id }),
+                format!("inbound:{message_id}"),
+            )
         }
     }
 
     pub fn send(outbound_id: i64) -> Job {
-        Job {
-            kind: SEND,
-            payload: json!({ "outbound_id": outbound_id }),
-            dedupe_key: Some(format!("send:{outbound_id}")),
-        }
+        Job::new(
+            SEND,
+            json!({ "outbound_id": outbound_id }),
+            format!("send:{outbound_id}"),
+        )
+    }
+
+    /// One check, made at `now`, whether providers are back for a message degraded mode held.
+    pub fn resume_degraded(message_id: i64, now: Millis) -> Job {
+        Job::new(
+            RESUME_DEGRADED,
+            json!({ "message_id": message_id }),
+            format!("resume:{message_id}:{now}"),
+        )
     }
 
     pub fn apply_status(update: &StatusUpdate) -> anyhow::Result<Job> {
-        Ok(Job {
-            kind: APPLY_STATUS,
-            payload: serde_json::to_value(update)?,
-            dedupe_key: Some(format!(
+        Ok(Job::new(
+            APPLY_STATUS,
+            serde_json::to_value(update)?,
+            format!(
                 "status:{}:{}:{}",
                 update.channel,
                 update.external_id,
                 update.status.as_str()
-            )),
-        })
+            ),
+        ))
     }
 }
 
@@ -78,6 +117,16 @@ struct OutboundRef {
 
 /// Claims and runs one job. Returns `false` when no job was ready.
 pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
+    run_one_tracked(state, worker, &Mutex::new(None)).await
+}
+
+/// Like [`run_one`], keeping the id of the job in hand in `current` while it runs, so a
+/// shutdown that cannot wait for it can give it back to the queue.
+async fn run_one_tracked(
+    state: &AppState,
+    worker: &str,
+    current: &Mutex<Option<i64>>,
+) -> anyhow::Result<bool> {
     let settings = &state.settings.worker;
     let Some(job) = state
         .store
@@ -86,6 +135,7 @@ pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
     else {
         return Ok(false);
     };
+    set(current, Some(job.id));
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
     let outcome = tracing::Instrument::instrument(dispatch(state, &job.kind, &job.payload), span)
         .await
@@ -110,7 +160,12 @@ pub async fn run_one(state: &AppState, worker: &str) -> anyhow::Result<bool> {
             state.store.fail_job(job.id, worker, &reason).await?;
         }
     }
+    set(current, None);
     Ok(true)
+}
+
+fn set(current: &Mutex<Option<i64>>, job: Option<i64>) {
+    *current.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = job;
 }
 
 async fn dispatch(state: &AppState, kind: &str, payload: &str) -> anyhow::Result<Outcome> {
@@ -127,6 +182,10 @@ async fn dispatch(state: &AppState, kind: &str, payload: &str) -> anyhow::Result
             let update: StatusUpdate =
                 serde_json::from_str(payload).context("while reading the job payload")?;
             outbox::apply_status(state, &update).await
+        }
+        RESUME_DEGRADED => {
+            let job: MessageRef = serde_json::from_str(payload).context("while reading the job payload")?;
+            crate::failover::degraded::resume(state, job.message_id).await
         }
         other => Ok(Outcome::Failed(format!("unknown job kind {other:?}"))),
     }
@@ -148,21 +207,28 @@ pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
     Ok(ran)
 }
 
-/// Runs `concurrency` workers until `shutdown` turns true; each finishes its current job first.
+/// Runs `concurrency` workers until `shutdown` turns true. Then no worker claims another job;
+/// each gets `worker.shutdown_grace_secs` to finish the one in hand, and a job still running
+/// after that is stopped and given back to the queue at once (not counted as an attempt), for
+/// this or another instance to run. Handlers are idempotent and a send cut short becomes
+/// `unconfirmed`, never resent blindly.
 pub async fn run_workers(state: AppState, shutdown: watch::Receiver<bool>) {
     let concurrency = state.settings.worker.concurrency.max(1);
-    let mut handles = Vec::new();
+    let mut workers = Vec::new();
     for n in 0..concurrency {
         let state = state.clone();
         let mut shutdown = shutdown.clone();
         let name = format!("worker-{}-{n}", std::process::id());
-        handles.push(tokio::spawn(async move {
+        let current = Arc::new(Mutex::new(None));
+        let in_hand = current.clone();
+        let worker = name.clone();
+        let handle = tokio::spawn(async move {
             let idle = Duration::from_millis(state.settings.worker.poll_interval_ms);
             loop {
                 if *shutdown.borrow() {
                     break;
                 }
-                match run_one(&state, &name).await {
+                match run_one_tracked(&state, &worker, &in_hand).await {
                     Ok(true) => continue,
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = format!("{e:#}"), "worker could not reach the queue"),
@@ -173,11 +239,32 @@ pub async fn run_workers(state: AppState, shutdown: watch::Receiver<bool>) {
                     _ = shutdown.changed() => {}
                 }
             }
-        }));
+        });
+        workers.push((name, current, handle));
     }
-    for handle in handles {
-        if let Err(e) = handle.await {
-            tracing::error!(error = %e, "worker task ended abnormally");
+    let mut stop = shutdown.clone();
+    let _ = stop.wait_for(|s| *s).await;
+    let grace = Duration::from_secs(state.settings.worker.shutdown_grace_secs);
+    let deadline = tokio::time::Instant::now() + grace;
+    for (name, current, mut handle) in workers {
+        match tokio::time::timeout_at(deadline, &mut handle).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "worker task ended abnormally"),
+            Err(_) => {
+                handle.abort();
+                let _ = handle.await;
+                let job = *current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some(job) = job {
+                    tracing::warn!(job, worker = %name, ?grace, "job still running after the grace period: released");
+                    if let Err(e) = state.store.release_job(job, &name).await {
+                        tracing::error!(
+                            job,
+                            error = format!("{e:#}"),
+                            "could not release the job; its lease will expire"
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -2,10 +2,11 @@
 //! (which also reaches any OpenAI-compatible server: vLLM, llama.cpp, Ollama, OpenRouter).
 //! One request shape in, one completion shape out, whatever the provider.
 //!
-//! [`Models::complete`] is the single call path: every model call goes through it, so retries
-//! with backoff, circuit breakers and fallback chains (issue 4) have one place to live. Today it
-//! makes exactly one attempt and reports what went wrong in a [`CallError`] that carries what
-//! those will need (`retryable`, `retry_after`).
+//! [`Models::complete`] is the single call path: every model call goes through it. It makes one
+//! attempt, within the provider's timeout (or less, when the task's deadline is nearer), and no
+//! more than `failover.provider_concurrency` calls to one provider are in flight at a time.
+//! Retries, breakers and fallback chains sit one layer up, in `routing::calls` with
+//! `failover`, where each attempt can be written on the trace.
 
 mod anthropic;
 mod openai;
@@ -18,7 +19,9 @@ pub use retry_after::parse_retry_after;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// The wire format a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +190,8 @@ struct Client {
     base_url: String,
     api_key: Option<SecretString>,
     timeout: Duration,
+    /// Bounds the calls in flight to this provider.
+    slots: Arc<Semaphore>,
 }
 
 /// Every configured provider, by name, sharing one connection pool.
@@ -196,8 +201,19 @@ pub struct Models {
     clients: BTreeMap<String, Client>,
 }
 
+/// Calls in flight to one provider when nothing else is configured.
+const DEFAULT_CONCURRENCY: usize = 8;
+
 impl Models {
     pub fn new(providers: &BTreeMap<String, ProviderSettings>) -> anyhow::Result<Models> {
+        Models::with_concurrency(providers, DEFAULT_CONCURRENCY)
+    }
+
+    /// Like [`Models::new`], with at most `per_provider` calls in flight to each provider.
+    pub fn with_concurrency(
+        providers: &BTreeMap<String, ProviderSettings>,
+        per_provider: usize,
+    ) -> anyhow::Result<Models> {
         let mut clients = BTreeMap::new();
         for (name, settings) in providers {
             let kind = settings.kind_for(name).ok_or_else(|| {
@@ -220,6 +236,7 @@ impl Models {
                     base_url: base_url.trim_end_matches('/').to_owned(),
                     api_key: settings.api_key.clone(),
                     timeout: Duration::from_millis(settings.timeout_ms),
+                    slots: Arc::new(Semaphore::new(per_provider.max(1))),
                 },
             );
         }
@@ -234,19 +251,38 @@ impl Models {
     }
 
     /// Sends `request` to `model` at `provider` and returns its answer.
-    #[tracing::instrument(skip_all, fields(provider = %provider, model = %model))]
     pub async fn complete(
         &self,
         provider: &str,
         model: &str,
         request: &Request,
     ) -> Result<Completion, CallError> {
+        self.complete_within(provider, model, request, None).await
+    }
+
+    /// Like [`Models::complete`], giving up after `limit` when it is shorter than the
+    /// provider's timeout. Waiting for a free slot at the provider counts against it.
+    #[tracing::instrument(skip_all, fields(provider = %provider, model = %model))]
+    pub async fn complete_within(
+        &self,
+        provider: &str,
+        model: &str,
+        request: &Request,
+        limit: Option<Duration>,
+    ) -> Result<Completion, CallError> {
         let client = self
             .clients
             .get(provider)
             .ok_or_else(|| CallError::NotConfigured(provider.to_owned()))?;
+        let timeout = limit.map_or(client.timeout, |l| l.min(client.timeout));
         let started = Instant::now();
         let call = async {
+            // Queued calls wait their turn instead of piling onto a recovering provider.
+            let _slot = client
+                .slots
+                .acquire()
+                .await
+                .map_err(|_| CallError::Transport("the provider's slots were closed".to_owned()))?;
             match client.kind {
                 ProviderKind::Anthropic => {
                     anthropic::complete(
@@ -271,9 +307,9 @@ impl Models {
             }
         };
         // One deadline for connecting, sending and reading the whole answer.
-        let result = match tokio::time::timeout(client.timeout, call).await {
+        let result = match tokio::time::timeout(timeout, call).await {
             Ok(result) => result,
-            Err(_) => Err(CallError::Timeout(client.timeout)),
+            Err(_) => Err(CallError::Timeout(timeout)),
         };
         let latency = started.elapsed();
         match &result {

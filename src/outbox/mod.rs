@@ -2,12 +2,18 @@
 //! sent at most once: it is marked `sending` before the provider is called and resolved after.
 //! A job that finds it still `sending` (its worker died mid-call) never calls the provider again;
 //! the message becomes `unconfirmed` and waits for a status webhook or a person.
+//!
+//! Every outbound message carries one idempotency key, [`idempotency_key`], sent as WhatsApp's
+//! `biz_opaque_callback_data`: Meta echoes it in the message's status webhooks, so a status for
+//! a send whose answer we never recorded resolves the `unconfirmed` message. Rate limits
+//! (130429, 131056) put the send off without counting an attempt. A closed 24-hour window
+//! (131047, or the window rule at send time) sends the approved re-engagement template instead.
 
 use crate::channels::{self, SendError, StatusUpdate};
 use crate::gate::{self, AtSend};
 use crate::jobs::Outcome;
 use crate::state::AppState;
-use crate::store::NewEvent;
+use crate::store::{NewEvent, OutboundRow};
 use serde_json::json;
 
 #[tracing::instrument(skip(state))]
@@ -34,6 +40,13 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             match gate::at_send(&findings, out.policy_override.is_some()) {
                 AtSend::Send => {}
                 AtSend::Wait(until, why) => return Ok(Outcome::Later(until, why)),
+                // Only the closed 24-hour window stands in the way: the template path.
+                AtSend::Stop(why) if out.channel == channels::WHATSAPP && only_the_window(&findings) => {
+                    if !store.claim_send(&out).await? {
+                        return Ok(Outcome::Done);
+                    }
+                    return send_template_instead(state, &out, &why).await;
+                }
                 AtSend::Stop(why) => {
                     let event = NewEvent::new("send_blocked", format!("Not sent: {why}"))
                         .detail(json!({ "outbound_id": out.id, "findings": findings }));
@@ -56,7 +69,7 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
     }
 
     // Dispatch on the message's channel; what follows is the same for every channel.
-    let result = channels::send(state, &out).await;
+    let result = channels::send(state, &out, &idempotency_key(out.id)).await;
     let channel = channel_name(&out.channel);
     match result {
         Ok(external_id) => {
@@ -74,6 +87,10 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             store.mark_unsent(&out, "not_configured", &why, event).await?;
             Ok(Outcome::Done)
         }
+        Err(SendError::WindowClosed(why)) if out.channel == channels::WHATSAPP => {
+            // Re-engagement required (131047): more than 24 h since the customer last wrote.
+            send_template_instead(state, &out, &why).await
+        }
         Err(SendError::WindowClosed(why)) => {
             // The provider says the 24-hour window is closed: only a template may go now, which
             // a person chooses from the inbox's "Not sent" list.
@@ -90,6 +107,24 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             .detail(json!({ "outbound_id": out.id, "error": error.to_string() }));
             store.mark_unconfirmed(&out, &error.to_string(), event).await?;
             Ok(Outcome::Done)
+        }
+        Err(SendError::RateLimited {
+            message,
+            per_recipient,
+        }) => {
+            // A throughput limit (WhatsApp 130429) or one on this recipient (131056): wait,
+            // without spending an attempt, and with jitter so a backlog does not come back all
+            // at once.
+            let (floor, spread) = if per_recipient { (60, 60) } else { (20, 20) };
+            let wait = floor + rand::random::<u64>() % spread;
+            let event = NewEvent::new(
+                "send_attempt",
+                format!("{channel} rate limit: sending again in {wait} s ({message})"),
+            )
+            .detail(json!({ "outbound_id": out.id, "error": message, "wait_secs": wait, "retryable": true }));
+            store.requeue_send(&out, event).await?;
+            let at = state.clock().now() + chrono::Duration::seconds(wait as i64);
+            Ok(Outcome::Later(at, format!("{channel} rate limit")))
         }
         Err(error) if error.is_retryable() => {
             let event = NewEvent::new(
@@ -121,14 +156,126 @@ fn channel_name(channel: &str) -> &str {
     }
 }
 
+/// Whether every binding finding is the closed WhatsApp window (and not, say, an opt-out).
+fn only_the_window(findings: &[crate::guardrails::Finding]) -> bool {
+    let mut blocking = findings
+        .iter()
+        .filter(|f| f.verdict == crate::guardrails::Verdict::Block && f.hold_until.is_none())
+        .peekable();
+    blocking.peek().is_some() && blocking.all(|f| f.rule == "whatsapp_window")
+}
+
+/// The template path: the 24-hour window has closed, so the free-text reply cannot go. The
+/// approved re-engagement template goes instead (under the same idempotency key), inviting the
+/// customer to write again; without one configured, the reply fails with the reason, for a
+/// person. `out` must already be marked `sending`.
+async fn send_template_instead(state: &AppState, out: &OutboundRow, why: &str) -> anyhow::Result<Outcome> {
+    let store = &state.store;
+    let Some(template) = &state.settings.whatsapp.reengagement_template else {
+        let error = format!("template required ({why}); no whatsapp.reengagement_template is configured");
+        let event = NewEvent::new("send_failed", format!("Not sent: {error}"))
+            .detail(json!({ "outbound_id": out.id, "error": error, "retryable": false }));
+        store.mark_unsent(out, "failed", &error, event).await?;
+        return Ok(Outcome::Done);
+    };
+    let language = out
+        .language
+        .as_deref()
+        .and_then(|l| template.languages.get(l))
+        .or_else(|| template.languages.get("en"))
+        .or_else(|| template.languages.values().next())
+        .map_or("en_US", String::as_str);
+    let key = idempotency_key(out.id);
+    let result = state
+        .whatsapp
+        .send_template(
+            &out.business_number,
+            &out.to_address,
+            &template.name,
+            language,
+            Some(&key),
+        )
+        .await;
+    match result {
+        Ok(external_id) => {
+            let event = NewEvent::new(
+                "sent_template",
+                format!(
+                    "Sent the approved template {} ({language}) instead of the reply: {why}",
+                    template.name
+                ),
+            )
+            .detail(json!({ "outbound_id": out.id, "external_id": external_id, "template": template.name, "language": language }));
+            store.mark_sent(out, &external_id, event).await?;
+        }
+        Err(error) if error.outcome_unknown() => {
+            let event = NewEvent::new(
+                "send_unconfirmed",
+                format!("Template not resent, outcome unknown: {error}"),
+            )
+            .detail(json!({ "outbound_id": out.id, "error": error.to_string() }));
+            store.mark_unconfirmed(out, &error.to_string(), event).await?;
+        }
+        Err(error) => {
+            let event = NewEvent::new("send_failed", format!("Template send failed: {error}"))
+                .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": false }));
+            store
+                .mark_unsent(out, "failed", &error.to_string(), event)
+                .await?;
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+/// The idempotency key of outbound message `id`: the same on every attempt to send it.
+pub fn idempotency_key(outbound_id: i64) -> String {
+    format!("tuesday-out-{outbound_id}")
+}
+
+fn outbound_id_of(key: &str) -> Option<i64> {
+    key.strip_prefix("tuesday-out-")?.parse().ok()
+}
+
 /// Applies a status report. One for a message we have not recorded yet (its send is still
-/// being written) is retried rather than dropped.
+/// being written) is retried rather than dropped; one whose idempotency key names an
+/// `unconfirmed` send first resolves that send as sent, with the provider's id.
 pub async fn apply_status(state: &AppState, update: &StatusUpdate) -> anyhow::Result<Outcome> {
-    match state.store.apply_status(update).await? {
-        Some(_) => Ok(Outcome::Done),
-        None => Ok(Outcome::Retry(format!(
-            "no outbound message with id {} yet",
-            update.external_id
-        ))),
+    let store = &state.store;
+    if store.apply_status(update).await?.is_some() {
+        return Ok(Outcome::Done);
+    }
+    if let Some(id) = update.callback_data.as_deref().and_then(outbound_id_of)
+        && let Some(out) = store.outbound(id).await?
+        && matches!(out.status.as_str(), "unconfirmed" | "sending")
+    {
+        let event = NewEvent::new(
+            "send_confirmed",
+            format!(
+                "Confirmed by WhatsApp's {} status: sent as {}",
+                update.status.as_str(),
+                update.external_id
+            ),
+        )
+        .detail(json!({ "outbound_id": out.id, "external_id": update.external_id, "was": out.status }));
+        store.mark_sent(&out, &update.external_id, event).await?;
+        if store.apply_status(update).await?.is_some() {
+            return Ok(Outcome::Done);
+        }
+    }
+    Ok(Outcome::Retry(format!(
+        "no outbound message with id {} yet",
+        update.external_id
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idempotency_key_names_its_message() {
+        assert_eq!(outbound_id_of(&idempotency_key(42)), Some(42));
+        assert_eq!(outbound_id_of("tuesday-out-x"), None);
+        assert_eq!(outbound_id_of("someone-else-42"), None);
     }
 }

@@ -9,6 +9,7 @@ pub mod language;
 pub mod route;
 
 use crate::domain::{Intent, Language};
+use crate::failover;
 use crate::gate;
 use crate::guardrails::{self, Verdict};
 use crate::jobs::Outcome;
@@ -116,7 +117,15 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     let findings = &routed.findings;
     let opt_out = guardrails::opt_out::detect(&ctx.body, &state.policy).is_some();
     let gate_status = state.auto_send.status(store).await?;
-    let decision = decide::decide(intent, findings, &settings.auto_send_intents, &gate_status);
+    let mut decision = decide::decide(intent, findings, &settings.auto_send_intents, &gate_status);
+    // Degraded mode: every model this task wanted was down, so the local tier stood in.
+    let degraded = routed_class.degraded || routed.degraded;
+    let held_degraded = degraded
+        && failover::degraded::hold(
+            &mut decision,
+            intent,
+            &state.settings.failover.degraded_auto_send_intents,
+        );
 
     let on = |event: NewEvent| event.on(message_id, ctx.conversation_id);
     let mut events = vec![on(NewEvent::new(
@@ -159,6 +168,17 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         "courses": draft.courses,
         "body": routed.body,
     }))));
+    if degraded {
+        events.push(on(NewEvent::new(
+            "degraded",
+            "Degraded mode: every model for this task is down; the local classifier and the templates stand in",
+        )
+        .detail(json!({
+            "classification": routed_class.degraded,
+            "draft": routed.degraded,
+            "held": held_degraded,
+        }))));
+    }
     for finding in findings {
         events.push(on(NewEvent::new(
             "guardrail",
@@ -180,7 +200,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     if blocked {
         tracing::warn!(message_id, "a guardrail blocked the draft; holding it for review");
     }
-    store
+    let saved = store
         .save_draft(&NewDraft {
             message_id,
             conversation_id: ctx.conversation_id,
@@ -198,8 +218,50 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         })
         .await
         .context("while saving the draft")?;
+    if saved {
+        failover_bookkeeping(state, message_id, degraded, held_degraded, &routed_class, &routed).await?;
+    }
     if decision.auto_send {
         state.jobs_ready.notify_waiters();
     }
     Ok(Outcome::Done)
+}
+
+/// Enters degraded mode when this task found its models down, leaves it when a model
+/// answered, and schedules the re-draft of a draft degraded mode held.
+async fn failover_bookkeeping(
+    state: &AppState,
+    message_id: i64,
+    degraded: bool,
+    held: bool,
+    classification: &RoutedClassification,
+    draft: &routing::RoutedDraft,
+) -> anyhow::Result<()> {
+    let store = &state.store;
+    if degraded {
+        if store
+            .enter_degraded("every model of a task's chain is down")
+            .await?
+        {
+            tracing::warn!(
+                message_id,
+                "degraded mode: models are down, the local tier stands in"
+            );
+        }
+        if held {
+            let wait = state.settings.failover.resume_check_secs as i64 * 1000;
+            store
+                .hold_degraded(message_id, state.clock().now_millis() + wait)
+                .await?;
+        }
+    } else if (classification.tier != routing::Tier::Local || draft.tier != routing::Tier::Local)
+        && let Some(since) = store.leave_degraded().await?
+    {
+        tracing::info!(
+            message_id,
+            lasted_ms = state.clock().now_millis() - since,
+            "degraded mode is over: a model answered"
+        );
+    }
+    Ok(())
 }

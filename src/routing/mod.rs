@@ -14,6 +14,7 @@ mod settings;
 
 pub use settings::{BudgetSettings, ModelEntry, RoutingSettings, SimpleDrafts, TierSettings};
 
+use crate::failover::{Breakers, FailoverSettings, SystemTicker};
 use crate::guardrails::Finding;
 use crate::models::{Models, PriceTable};
 use crate::pipeline::classify::Classification;
@@ -25,6 +26,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::fmt;
+use std::sync::Arc;
+use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,6 +78,9 @@ pub struct RoutedClassification {
     pub cost: Decimal,
     /// Decisions and calls, in order, for the message's trace.
     pub events: Vec<NewEvent>,
+    /// The cascade wanted a model and every one it tried was down: the local answer stands
+    /// because nothing else could answer (degraded mode).
+    pub degraded: bool,
 }
 
 impl RoutedClassification {
@@ -86,6 +92,7 @@ impl RoutedClassification {
             model: "local".to_owned(),
             cost: Decimal::ZERO,
             events: Vec::new(),
+            degraded: false,
         }
     }
 }
@@ -105,6 +112,8 @@ pub struct RoutedDraft {
     /// The canary planted in the model's instructions, when a model drafted the reply: a
     /// guardrail blocks a draft that contains it.
     pub canary: Option<String>,
+    /// A model should have drafted and every one tried was down: the template stands in.
+    pub degraded: bool,
 }
 
 /// The inputs of a drafting task.
@@ -124,16 +133,36 @@ pub struct ModelRouter {
     prices: PriceTable,
     /// The labels classification prompts offer and answers must pick from.
     taxonomy: crate::domain::Taxonomy,
+    failover: FailoverSettings,
+    /// Shared with `AppState`, so every worker sees one breaker per provider and model.
+    breakers: Arc<Breakers>,
 }
 
 impl ModelRouter {
+    /// A router with the default failover settings and breakers of its own (the commands).
     pub fn new(settings: &RoutingSettings) -> anyhow::Result<ModelRouter> {
+        let failover = FailoverSettings::default();
+        let breakers = Arc::new(Breakers::new(
+            failover.breaker.clone(),
+            Arc::new(SystemTicker::default()),
+        ));
+        ModelRouter::with_failover(settings, &failover, breakers)
+    }
+
+    pub fn with_failover(
+        settings: &RoutingSettings,
+        failover: &FailoverSettings,
+        breakers: Arc<Breakers>,
+    ) -> anyhow::Result<ModelRouter> {
         settings.validate()?;
+        failover.validate()?;
         Ok(ModelRouter {
-            models: Models::new(&settings.providers)?,
+            models: Models::with_concurrency(&settings.providers, failover.provider_concurrency)?,
             prices: settings.price_table(),
             settings: settings.clone(),
             taxonomy: crate::domain::Taxonomy::default(),
+            failover: failover.clone(),
+            breakers,
         })
     }
 
@@ -141,6 +170,15 @@ impl ModelRouter {
     pub fn with_taxonomy(mut self, taxonomy: crate::domain::Taxonomy) -> ModelRouter {
         self.taxonomy = taxonomy;
         self
+    }
+
+    pub fn breakers(&self) -> &Arc<Breakers> {
+        &self.breakers
+    }
+
+    /// When a task started now must be done by.
+    fn deadline(&self) -> Instant {
+        Instant::now() + std::time::Duration::from_millis(self.failover.task_deadline_ms)
     }
 
     pub fn settings(&self) -> &RoutingSettings {
@@ -204,6 +242,8 @@ impl ModelRouter {
         let (mut tier, mut model) = (Tier::Local, "local".to_owned());
         let mut answer = local.clone();
         let mut kept: Option<i64> = None;
+        let deadline = self.deadline();
+        let mut down = false;
         let mut next = policy::classification_next(Tier::Local, local.confidence, &self.settings);
         if next.is_none() {
             events.push(route_event(
@@ -242,6 +282,7 @@ impl ModelRouter {
                     "classify",
                     fitted.tier,
                     &request,
+                    deadline,
                     &mut events,
                     &mut cost,
                     |text| prompts::parse_classification(text, &self.taxonomy),
@@ -263,8 +304,9 @@ impl ModelRouter {
                     };
                     next = policy::classification_next(tier, value.confidence, &self.settings);
                 }
-                TierOutcome::Failed if fitted.tier < Tier::Standard => {
+                TierOutcome::Failed { down: tier_down } if fitted.tier < Tier::Standard => {
                     // A tier that cannot answer is no better than one in doubt.
+                    down = tier_down;
                     tier = fitted.tier;
                     next = Some(Choice {
                         tier: Tier::Standard,
@@ -272,7 +314,14 @@ impl ModelRouter {
                         why: format!("{} could not answer", fitted.tier),
                     });
                 }
-                TierOutcome::Failed | TierOutcome::OverBudget => break,
+                TierOutcome::Failed { down: tier_down } => {
+                    down = tier_down;
+                    break;
+                }
+                TierOutcome::OverBudget => {
+                    down = false;
+                    break;
+                }
             }
         }
         let estimate = prompts::estimate_tokens(&request.system) + prompts::estimate_tokens(&request.user);
@@ -296,6 +345,7 @@ impl ModelRouter {
             model,
             cost,
             events,
+            degraded: kept.is_none() && down,
         })
     }
 
@@ -325,6 +375,8 @@ impl ModelRouter {
         let mut drafted: Option<(Tier, String, String, i64)> = None;
         let mut tier = fitted.tier;
         let mut tried = Vec::new();
+        let deadline = self.deadline();
+        let mut down = false;
         while tier != Tier::Local {
             tried.push(tier);
             match self
@@ -334,6 +386,7 @@ impl ModelRouter {
                     "draft",
                     tier,
                     &request,
+                    deadline,
                     &mut events,
                     &mut cost,
                     |t| prompts::parse_draft(t, &canary),
@@ -348,7 +401,8 @@ impl ModelRouter {
                     drafted = Some((tier, model, value.reply, call_id));
                     break;
                 }
-                TierOutcome::Failed => {
+                TierOutcome::Failed { down: tier_down } => {
+                    down = tier_down;
                     let up = Tier::HOSTED.into_iter().find(|t| {
                         *t > tier && *t <= ceiling.tier && configured.contains(t) && !tried.contains(t)
                     });
@@ -362,6 +416,7 @@ impl ModelRouter {
                     tier = to;
                 }
                 TierOutcome::OverBudget => {
+                    down = false;
                     let to = policy::step_down(tier);
                     events.push(route_event(
                         "draft",
@@ -388,6 +443,7 @@ impl ModelRouter {
                 cost,
                 events,
                 canary: None,
+                degraded: down,
             });
         };
         let findings = check(&body, Some(&canary));
@@ -400,6 +456,7 @@ impl ModelRouter {
             cost,
             events,
             canary: Some(canary),
+            degraded: false,
         };
         let mut kept = call_id;
         if let AfterGuardrails::Redraft { tier: to, failures } =
@@ -482,6 +539,7 @@ impl ModelRouter {
                 "redraft",
                 to,
                 &request,
+                self.deadline(),
                 &mut result.events,
                 &mut result.cost,
                 |t| prompts::parse_draft(t, &canary),

@@ -113,6 +113,15 @@ impl Default for BudgetSettings {
 }
 
 impl TierSettings {
+    /// Every hosted entry, tier after tier.
+    pub fn all_entries(&self) -> Vec<&ModelEntry> {
+        self.fast
+            .iter()
+            .chain(&self.standard)
+            .chain(&self.flagship)
+            .collect()
+    }
+
     pub fn entries(&self, tier: Tier) -> &[ModelEntry] {
         match tier {
             Tier::Local => &[],

@@ -302,7 +302,7 @@ pub(super) async fn insert_message(
         return Ok(None);
     };
 
-    jobs::enqueue(tx, &Job::process_inbound(message_id), now).await?;
+    jobs::enqueue(tx, &Job::process_inbound(message_id, message.sent_at), now).await?;
     events::insert(
         tx,
         &NewEvent::new(

@@ -1,6 +1,7 @@
 //! The durable job queue. A worker claims a job with a lease; a job whose lease ran out (its
 //! worker died) is claimable again. Claiming is one statement: on PostgreSQL with
-//! `FOR UPDATE SKIP LOCKED`, so instances never wait on each other or share a job.
+//! `FOR UPDATE SKIP LOCKED`, so instances never wait on each other or share a job. Among the
+//! runnable jobs the one with the nearest deadline goes first (a customer's 24-hour window).
 
 use super::{Backend, Store, Tx, on_pool, on_tx};
 use crate::domain::Millis;
@@ -12,6 +13,8 @@ pub struct ClaimedJob {
     pub kind: String,
     pub payload: String,
     pub attempts: i64,
+    /// When it must be done by (`None` for jobs queued before deadlines existed).
+    pub deadline_at: Option<Millis>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -25,14 +28,18 @@ pub struct JobCounts {
 /// Adds a job unless one with the same dedupe key exists. Returns whether it was added.
 pub(crate) async fn enqueue(tx: &mut Tx, job: &Job, now: Millis) -> sqlx::Result<bool> {
     let payload = job.payload.to_string();
+    let run_at = job.run_at.unwrap_or(now);
+    let deadline = job.deadline.unwrap_or(run_at + crate::jobs::DEFAULT_DEADLINE_MS);
     let result = on_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO jobs (kind, payload, dedupe_key, state, run_at, created_at, updated_at)
-         VALUES ($1, $2, $3, 'queued', $4, $4, $4)
+        "INSERT INTO jobs (kind, payload, dedupe_key, state, run_at, deadline_at, created_at, updated_at)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $6)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(job.kind)
     .bind(&payload)
     .bind(&job.dedupe_key)
+    .bind(run_at)
+    .bind(deadline)
     .bind(now)
     .execute(conn)
     .await
@@ -44,16 +51,16 @@ const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attemp
                                 locked_by = $2, updated_at = $3
     WHERE id = (SELECT id FROM jobs
                 WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
-                ORDER BY run_at, id LIMIT 1)
-    RETURNING id, kind, payload, attempts";
+                ORDER BY COALESCE(deadline_at, run_at), run_at, id LIMIT 1)
+    RETURNING id, kind, payload, attempts, deadline_at";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
                                 locked_by = $2, updated_at = $3
     WHERE id = (SELECT id FROM jobs
                 WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
-                ORDER BY run_at, id LIMIT 1
+                ORDER BY COALESCE(deadline_at, run_at), run_at, id LIMIT 1
                 FOR UPDATE SKIP LOCKED)
-    RETURNING id, kind, payload, attempts";
+    RETURNING id, kind, payload, attempts, deadline_at";
 
 impl Store {
     pub async fn enqueue(&self, job: &Job) -> anyhow::Result<bool> {

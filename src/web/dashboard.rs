@@ -78,6 +78,8 @@ struct DashboardPage {
     /// Set while the evaluation gate keeps auto-send off: why.
     auto_send_off: Option<String>,
     spend: crate::web::spend::SpendView,
+    /// While degraded mode is on: since when, and how many messages wait.
+    degraded: Option<crate::web::status::DegradedBanner>,
 }
 
 async fn show_dashboard(
@@ -106,6 +108,7 @@ async fn show_dashboard(
         failed_jobs: jobs.failed,
         whatsapp_configured: state.whatsapp.is_configured(),
         spend: crate::web::spend::spend_view(&state, &since).await?,
+        degraded: crate::web::status::degraded_banner(&state).await?,
     };
     Ok((jar, Page(page)))
 }

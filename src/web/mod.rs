@@ -9,6 +9,7 @@ mod evaluation;
 mod guardrails;
 mod inbox;
 mod spend;
+pub mod status;
 mod templates;
 mod traces;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(guardrails::router())
         .merge(evaluation::router())
+        .merge(status::router())
 }
 
 /// "3 min ago", "2 h ago", "5 d ago": how long from an epoch-milliseconds instant to `now`.

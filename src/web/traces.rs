@@ -59,7 +59,13 @@ async fn show_trace(
                 .unwrap_or_default();
             let is_problem = matches!(
                 r.kind.as_str(),
-                "send_attempt" | "send_failed" | "status_failed" | "channel_not_configured"
+                "send_attempt"
+                    | "send_failed"
+                    | "status_failed"
+                    | "channel_not_configured"
+                    | "retry"
+                    | "model_alert"
+                    | "degraded"
             ) || (r.kind == "guardrail" && !r.summary.contains(": pass"))
                 || (r.kind == "model_call" && !r.summary.contains(": ok,"));
             EventView {

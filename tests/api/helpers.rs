@@ -282,15 +282,7 @@ pub fn status_delivery(wamid: &str, status: &str) -> String {
 impl TestApp {
     /// Posts a delivery signed with the app secret, as Meta would.
     pub async fn post_webhook(&self, body: &str) -> reqwest::Response {
-        self.http
-            .post(format!("{}/webhooks/whatsapp", self.address))
-            .header("content-type", "application/json")
-            .header(
-                "x-hub-signature-256",
-                sign(APP_SECRET.as_bytes(), body.as_bytes()),
-            )
-            .body(body.to_owned())
-            .send()
+        signed_post(&self.http, &self.address, body)
             .await
             .expect("webhook request")
     }
@@ -374,4 +366,83 @@ pub fn hidden_field(page: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} field in page"))
         + marker.len();
     page[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// `tuesday serve` on `database_url` and the Graph stand-in at `graph_base`, on a free port,
+/// with the test clock and passwords and no settings file. Add or override variables, then
+/// start it with [`spawn_serve`].
+pub fn serve_command(database_url: &str, graph_base: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tuesday"));
+    command
+        .arg("serve")
+        .env_remove("TUESDAY_TEST_POSTGRES")
+        .env("TUESDAY_CONFIG", "/nonexistent/tuesday.toml")
+        .env("TUESDAY_DATABASE_URL", database_url)
+        .env("TUESDAY_CLOCK_START", TEST_CLOCK.now().to_rfc3339())
+        .env("TUESDAY_SERVER__PORT", "0")
+        .env("TUESDAY_WHATSAPP__APP_SECRET", APP_SECRET)
+        .env("TUESDAY_WHATSAPP__ACCESS_TOKEN", ACCESS_TOKEN)
+        .env("TUESDAY_WHATSAPP__API_BASE", graph_base)
+        .env("TUESDAY_PIPELINE__AUTO_SEND_MIN_ACCURACY", "0")
+        .env("TUESDAY_USERS__ADMIN_PASSWORD", PASSWORD)
+        .env("TUESDAY_USERS__MANAGER_PASSWORD", PASSWORD)
+        .env("TUESDAY_USERS__REP_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    command
+}
+
+/// Starts a `tuesday serve` and returns it with the URL it serves on, once it says it is ready.
+pub fn spawn_serve(mut command: std::process::Command) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = command.spawn().expect("start tuesday");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("tuesday exited before it was ready")
+            .expect("read stdout");
+        if let Some(rest) = line.strip_prefix("Tuesday is running on ") {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// Posts `body` to the webhook of the Tuesday at `url`, signed with the app secret as Meta would.
+pub async fn signed_post(
+    http: &reqwest::Client,
+    url: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{url}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            sign(APP_SECRET.as_bytes(), body.as_bytes()),
+        )
+        .body(body.to_owned())
+        .send()
+        .await
+}
+
+/// Like [`signed_post`]; `true` when it answered 200.
+pub async fn post_signed(http: &reqwest::Client, url: &str, body: &str) -> bool {
+    matches!(&signed_post(http, url, body).await, Ok(r) if r.status() == 200)
+}
+
+/// A WhatsApp delivery whose one change carries `field` (`messages` or `statuses`) with `items`.
+pub fn delivery_of(field: &str, items: Vec<Value>) -> String {
+    let mut value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+    });
+    value[field] = Value::Array(items);
+    json!({"object": "whatsapp_business_account",
+           "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]})
+    .to_string()
 }

@@ -5,6 +5,7 @@ mod email_fixtures;
 mod email_smtp;
 mod email_support;
 mod evaluation;
+mod failover;
 mod guardrail_pages;
 mod helpers;
 mod hostile;

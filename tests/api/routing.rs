@@ -19,15 +19,15 @@ use tuesday::store::{NewModelCall, SpendScope};
 
 const ANTHROPIC_KEY: &str = "sk-ant-standin-0123456789";
 const OPENAI_KEY: &str = "sk-openai-standin-9876543210";
-const HAIKU: &str = "claude-haiku-4-5";
-const SONNET: &str = "claude-sonnet-5";
-const OPUS: &str = "claude-opus-5";
+pub(crate) const HAIKU: &str = "claude-haiku-4-5";
+pub(crate) const SONNET: &str = "claude-sonnet-5";
+pub(crate) const OPUS: &str = "claude-opus-5";
 
 fn d(s: &str) -> Decimal {
     s.parse().expect("decimal")
 }
 
-fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> {
+pub(crate) fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> {
     let mut map = BTreeMap::new();
     for (name, key) in [
         ("anthropic", Some(ANTHROPIC_KEY)),
@@ -47,7 +47,7 @@ fn providers(base: &str, timeout_ms: u64) -> BTreeMap<String, ProviderSettings> 
     map
 }
 
-fn request() -> Request {
+pub(crate) fn request() -> Request {
     tuesday::routing::prompts::classification(
         &tuesday::domain::Taxonomy::default(),
         tuesday::domain::Language::Es,
@@ -65,14 +65,18 @@ fn entry(model: &str) -> Vec<ModelEntry> {
 }
 
 /// Points the three hosted tiers at the stand-in: Haiku, Sonnet, Opus.
-fn routed(base: &str, s: &mut Settings) {
+pub(crate) fn routed(base: &str, s: &mut Settings) {
     s.routing.providers = providers(base, 2_000);
     s.routing.tiers.fast = entry(HAIKU);
     s.routing.tiers.standard = entry(SONNET);
     s.routing.tiers.flagship = entry(OPUS);
+    // Retries without real waits; a provider asking for long waits is left for the next model.
+    s.failover.retry_base_ms = 1;
+    s.failover.retry_cap_ms = 5;
+    s.failover.max_retry_after_ms = 5_000;
 }
 
-async fn spawn_routed(configure: impl FnOnce(&mut Settings)) -> (TestApp, ModelStandIn) {
+pub(crate) async fn spawn_routed(configure: impl FnOnce(&mut Settings)) -> (TestApp, ModelStandIn) {
     let (base, standin) = spawn_models().await;
     let app = spawn_app_with(|s| {
         routed(&base, s);
@@ -82,7 +86,7 @@ async fn spawn_routed(configure: impl FnOnce(&mut Settings)) -> (TestApp, ModelS
     (app, standin)
 }
 
-async fn send(app: &TestApp, wamid: &str, from: &str, text: &str) -> i64 {
+pub(crate) async fn send(app: &TestApp, wamid: &str, from: &str, text: &str) -> i64 {
     assert_eq!(
         app.post_webhook(&text_delivery(wamid, from, "Contact", text))
             .await
@@ -94,7 +98,7 @@ async fn send(app: &TestApp, wamid: &str, from: &str, text: &str) -> i64 {
         .await
 }
 
-async fn trace_kinds(app: &TestApp, message_id: i64) -> Vec<(String, String)> {
+pub(crate) async fn trace_kinds(app: &TestApp, message_id: i64) -> Vec<(String, String)> {
     app.state
         .store
         .trace(message_id)
@@ -105,7 +109,7 @@ async fn trace_kinds(app: &TestApp, message_id: i64) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn call_outcomes(app: &TestApp, message_id: i64) -> Vec<String> {
+pub(crate) async fn call_outcomes(app: &TestApp, message_id: i64) -> Vec<String> {
     let mut out = Vec::new();
     let n = app
         .count(&format!(

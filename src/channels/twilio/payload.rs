@@ -67,6 +67,8 @@ pub fn parse_status(params: &[(String, String)], now: Millis) -> Result<Option<S
         status,
         at: now,
         error,
+        // Twilio's callbacks carry the MessageSid we stored; no key of ours comes back.
+        callback_data: None,
     }))
 }
 

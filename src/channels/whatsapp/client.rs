@@ -94,7 +94,9 @@ impl WhatsAppClient {
         self.token.is_some()
     }
 
-    /// Sends a text message and returns the provider's message id.
+    /// Sends a text message and returns the provider's message id. `key`, the outbound
+    /// message's idempotency key, travels as `biz_opaque_callback_data`, which Meta echoes in
+    /// every status webhook for the message: a send whose answer was lost is still recognised.
     #[tracing::instrument(skip_all, fields(phone_number_id, to))]
     pub async fn send_text(
         &self,
@@ -102,6 +104,7 @@ impl WhatsAppClient {
         to: &str,
         body: &str,
         reply_to: Option<&str>,
+        key: Option<&str>,
     ) -> Result<String, SendError> {
         let token = self.token.as_ref().ok_or(SendError::NotConfigured)?;
         if body.chars().count() > MAX_TEXT_CHARS {
@@ -116,6 +119,41 @@ impl WhatsAppClient {
         });
         if let Some(id) = reply_to {
             payload["context"] = json!({ "message_id": id });
+        }
+        self.post_message(token, phone_number_id, payload, key).await
+    }
+
+    /// Sends the approved template `name` in `language` (a WhatsApp language code such as
+    /// `pt_BR`): the only message allowed once the 24-hour window has closed.
+    #[tracing::instrument(skip_all, fields(phone_number_id, to, template = name))]
+    pub async fn send_template(
+        &self,
+        phone_number_id: &str,
+        to: &str,
+        name: &str,
+        language: &str,
+        key: Option<&str>,
+    ) -> Result<String, SendError> {
+        let token = self.token.as_ref().ok_or(SendError::NotConfigured)?;
+        let payload = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": { "name": name, "language": { "code": language } },
+        });
+        self.post_message(token, phone_number_id, payload, key).await
+    }
+
+    async fn post_message(
+        &self,
+        token: &SecretString,
+        phone_number_id: &str,
+        mut payload: serde_json::Value,
+        key: Option<&str>,
+    ) -> Result<String, SendError> {
+        if let Some(key) = key {
+            payload["biz_opaque_callback_data"] = json!(key);
         }
         let url = format!("{}/{}/{}/messages", self.base, self.version, phone_number_id);
         let response = self

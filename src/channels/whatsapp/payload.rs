@@ -104,6 +104,8 @@ struct RawStatus {
     timestamp: String,
     #[serde(default)]
     errors: Vec<Value>,
+    #[serde(default)]
+    biz_opaque_callback_data: Option<String>,
 }
 
 /// Parses one delivery. `known_numbers` are the business phone number ids we serve.
@@ -184,6 +186,7 @@ pub fn parse_delivery(body: &[u8], known_numbers: &[String]) -> Result<Delivery,
                 error: status.errors.first().map(describe_error),
                 external_id: status.id,
                 status: state,
+                callback_data: status.biz_opaque_callback_data,
             });
         }
         for error in &value.errors {

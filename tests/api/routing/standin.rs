@@ -120,10 +120,14 @@ pub fn error(status: u16, kind: &'static str) -> Reply {
     }
 }
 
+/// Answers a request when nothing is queued for its model.
+pub type Responder = Arc<dyn Fn(&ModelRequest) -> Reply + Send + Sync>;
+
 #[derive(Clone, Default)]
 pub struct ModelStandIn {
     pub requests: Arc<Mutex<Vec<ModelRequest>>>,
     queues: Arc<Mutex<HashMap<String, Vec<Reply>>>>,
+    otherwise: Arc<Mutex<Option<Responder>>>,
 }
 
 impl ModelStandIn {
@@ -141,6 +145,12 @@ impl ModelStandIn {
         self.requests.lock().expect("lock").clone()
     }
 
+    /// Answers with `responder` whenever a model's queue is empty (instead of a 500); `None`
+    /// goes back to the 500.
+    pub fn otherwise(&self, responder: Option<Responder>) {
+        *self.otherwise.lock().expect("lock") = responder;
+    }
+
     pub fn requests_for(&self, model: &str) -> Vec<ModelRequest> {
         self.requests()
             .into_iter()
@@ -154,6 +164,8 @@ impl ModelStandIn {
         let reply = queues
             .get_mut(request.model())
             .and_then(|q| (!q.is_empty()).then(|| q.remove(0)));
+        let otherwise = self.otherwise.lock().expect("lock").clone();
+        let reply = reply.or_else(|| otherwise.map(|respond| respond(&request)));
         (request, reply)
     }
 }
