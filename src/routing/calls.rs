@@ -36,7 +36,7 @@ impl ModelRouter {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> anyhow::Result<TierOutcome<T>> {
         let limits = &self.settings.budget;
-        for entry in self.settings.tiers.entries(tier) {
+        for (hop, entry) in self.settings.tiers.entries(tier).iter().enumerate() {
             let Some(price) = self.prices.get(&entry.model) else {
                 continue; // settings.validate() refuses unpriced models
             };
@@ -61,18 +61,24 @@ impl ModelRouter {
                 ));
                 return Ok(TierOutcome::OverBudget);
             };
+            let started = store.clock().now_millis();
             let result = self.models.complete(&entry.provider, &entry.model, request).await;
-            let (usage, latency, answered_model, parsed) = match result {
+            let ended = store.clock().now_millis();
+            let (usage, latency, answered_model, request_id, answer, parsed) = match result {
                 Ok(completion) => (
                     completion.usage,
                     completion.latency,
                     completion.model,
+                    completion.request_id,
+                    Some(completion.text.clone()),
                     parse(&completion.text).map_err(|e| ("invalid_answer".to_owned(), e)),
                 ),
                 Err(e) => (
                     Default::default(),
                     Default::default(),
                     entry.model.clone(),
+                    None,
+                    None,
                     Err((e.outcome(), e.to_string())),
                 ),
             };
@@ -124,7 +130,13 @@ impl ModelRouter {
                     "usage": usage,
                     "cost_usd": call_cost.normalize().to_string(),
                     "latency_ms": call.latency_ms,
-                })),
+                    // Fallback hops: the entries of this tier tried before this one.
+                    "hop": hop,
+                    "provider_request_id": request_id,
+                    "prompt": request.user,
+                    "answer": answer,
+                }))
+                .timed(started, ended),
             );
             if let Ok(value) = parsed {
                 return Ok(TierOutcome::Answer {

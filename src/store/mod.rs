@@ -3,6 +3,7 @@
 //! and side by side where it differs. Times are epoch milliseconds and money is a decimal string,
 //! so both schemas (`migrations/sqlite`, `migrations/postgres`) hold the same values.
 
+mod audit;
 mod catalog;
 mod contacts;
 mod conversations;
@@ -13,15 +14,22 @@ mod inbound;
 mod jobs;
 mod labels;
 mod model_calls;
+mod observations;
 mod outbound;
+mod retention;
 mod routing_facts;
+mod trace_search;
 mod users;
 
 pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use eval_runs::EvalRunSummary;
+pub use audit::AuditRow;
 pub use events::{DailyCount, EventRow, NewEvent};
+pub use observations::{Observation, QueueGauges, ReplyRow};
+pub use retention::RetentionSummary;
+pub use trace_search::{TraceHit, TraceQuery};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use jobs::{ClaimedJob, JobCounts};
 pub use labels::ReviewedMessage;
@@ -53,6 +61,8 @@ pub enum Backend {
 pub struct Store {
     db: Db,
     clock: Clock,
+    /// Mask personal data in trace events as they are written (`redaction = "everywhere"`).
+    mask_traces: bool,
 }
 
 #[derive(Clone)]
@@ -66,6 +76,7 @@ pub(crate) enum Db {
 pub(crate) struct Tx {
     conn: TxConn,
     pub(crate) now: Millis,
+    pub(crate) mask_traces: bool,
 }
 
 pub(crate) enum TxConn {
@@ -142,12 +153,18 @@ impl Store {
         Ok(Store {
             db,
             clock: Clock::system(),
+            mask_traces: false,
         })
     }
 
     /// The store, reading time from `clock`.
     pub fn with_clock(self, clock: Clock) -> Store {
         Store { clock, ..self }
+    }
+
+    /// The store, masking personal data in every trace event it writes.
+    pub fn with_trace_masking(self, mask_traces: bool) -> Store {
+        Store { mask_traces, ..self }
     }
 
     /// The clock the store stamps rows with.
@@ -178,6 +195,7 @@ impl Store {
         Ok(Tx {
             conn,
             now: self.clock.now_millis(),
+            mask_traces: self.mask_traces,
         })
     }
 

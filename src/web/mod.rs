@@ -7,9 +7,12 @@ mod dashboard;
 pub mod error;
 mod evaluation;
 mod guardrails;
+mod audit;
 mod inbox;
+pub mod ops;
 mod spend;
 mod templates;
+mod trace_search;
 mod traces;
 
 use crate::state::AppState;
@@ -24,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(guardrails::router())
         .merge(evaluation::router())
+        .merge(trace_search::router())
+        .merge(audit::router())
 }
 
 /// "3 min ago", "2 h ago", "5 d ago": how long from an epoch-milliseconds instant to `now`.
