@@ -4,6 +4,7 @@ mod evaluation;
 mod guardrail_pages;
 mod helpers;
 mod labels;
+mod observability;
 mod review;
 mod routing;
 mod webhook;
