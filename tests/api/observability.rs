@@ -294,7 +294,7 @@ async fn metrics_answer_loopback_when_allowed() {
     let app = spawn_app_with(|s| s.observability.metrics_loopback = true).await;
     let r = app.http.get(format!("{}/metrics", app.address)).send().await.expect("get");
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.expect("body").contains("tuesday_model_calls"));
+    assert!(r.text().await.expect("body").contains("tuesday_review_queue_size"));
 }
 
 /// The trace page: a timeline with durations and bars, expandable observations, and the draft
