@@ -168,7 +168,9 @@ pub fn create_router(state: AppState) -> Router {
 
 /// The worker role's HTTP side: health, readiness and metrics only.
 fn ops_router(state: AppState) -> Router {
-    web::ops::router().layer(TraceLayer::new_for_http()).with_state(state)
+    web::ops::router()
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// `static/` next to the crate, so the binary finds it from any working directory.

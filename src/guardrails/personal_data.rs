@@ -152,9 +152,8 @@ pub fn find_all(text: &str) -> Vec<(usize, usize, &'static str)> {
         .find_iter(text)
         .map(|m| (m.start(), m.end(), "email"))
         .collect();
-    let overlaps = |spans: &[(usize, usize, &str)], s: usize, e: usize| {
-        spans.iter().any(|&(a, b, _)| a < e && s < b)
-    };
+    let overlaps =
+        |spans: &[(usize, usize, &str)], s: usize, e: usize| spans.iter().any(|&(a, b, _)| a < e && s < b);
     for (kind, (s, e)) in ids(text) {
         if !overlaps(&spans, s, e) {
             spans.push((s, e, kind));

@@ -6,14 +6,16 @@
 //! the bound, then the oldest spans are dropped and counted.
 
 use super::metrics::Metrics;
+use super::redaction;
 use super::settings::{ObservabilitySettings, Redaction};
 use super::trace::{self, Level, ObsType};
-use super::redaction;
 use crate::store::Observation;
 use anyhow::Context;
 use base64::Engine;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value,
+};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span, status};
 use prost::Message;
@@ -89,7 +91,10 @@ pub fn to_span(event: &Observation, redaction: Redaction) -> Option<Span> {
         kv("tuesday.message.id", any_value::Value::IntValue(message_id)),
     ];
     if let Some(conversation) = event.conversation_id {
-        attributes.push(kv_str("langfuse.session.id", format!("conversation-{conversation}")));
+        attributes.push(kv_str(
+            "langfuse.session.id",
+            format!("conversation-{conversation}"),
+        ));
         attributes.push(kv_str("session.id", format!("conversation-{conversation}")));
     }
     if let Some(contact) = event.contact_id {
@@ -108,7 +113,10 @@ pub fn to_span(event: &Observation, redaction: Redaction) -> Option<Span> {
             "langfuse.trace.tags",
             any_value::Value::ArrayValue(ArrayValue { values: tags }),
         ));
-        attributes.push(kv_str("langfuse.trace.metadata.message_id", message_id.to_string()));
+        attributes.push(kv_str(
+            "langfuse.trace.metadata.message_id",
+            message_id.to_string(),
+        ));
     }
     if let Some(who) = &event.username {
         attributes.push(kv_str("langfuse.observation.metadata.reviewer", who.clone()));
@@ -130,8 +138,14 @@ pub fn to_span(event: &Observation, redaction: Redaction) -> Option<Span> {
         attributes.push(kv_str("langfuse.observation.metadata.provider", text("provider")));
         if let Some(usage) = trace::usage_details(&detail) {
             let n = |k: &str| usage.get(k).and_then(Value::as_i64).unwrap_or(0);
-            attributes.push(kv("gen_ai.usage.input_tokens", any_value::Value::IntValue(n("input"))));
-            attributes.push(kv("gen_ai.usage.output_tokens", any_value::Value::IntValue(n("output"))));
+            attributes.push(kv(
+                "gen_ai.usage.input_tokens",
+                any_value::Value::IntValue(n("input")),
+            ));
+            attributes.push(kv(
+                "gen_ai.usage.output_tokens",
+                any_value::Value::IntValue(n("output")),
+            ));
             attributes.push(kv_str("langfuse.observation.usage_details", usage.to_string()));
         }
         if let Some(cost) = trace::cost_usd(&detail) {
@@ -166,7 +180,10 @@ pub fn to_span(event: &Observation, redaction: Redaction) -> Option<Span> {
         _ => None,
     };
     if level != Level::Default {
-        attributes.push(kv_str("langfuse.observation.status_message", masked(event.summary.clone())));
+        attributes.push(kv_str(
+            "langfuse.observation.status_message",
+            masked(event.summary.clone()),
+        ));
     }
     Some(Span {
         trace_id: trace_id(message_id).to_vec(),
@@ -241,10 +258,12 @@ impl Destination {
             let mut headers = HeaderMap::new();
             for (name, value) in &otlp.headers {
                 headers.insert(
-                    HeaderName::try_from(name.as_str())
-                        .with_context(|| format!("observability.otlp.headers: {name:?} is not a header name"))?,
-                    HeaderValue::try_from(value.expose_secret())
-                        .with_context(|| format!("observability.otlp.headers.{name} is not a header value"))?,
+                    HeaderName::try_from(name.as_str()).with_context(|| {
+                        format!("observability.otlp.headers: {name:?} is not a header name")
+                    })?,
+                    HeaderValue::try_from(value.expose_secret()).with_context(|| {
+                        format!("observability.otlp.headers.{name} is not a header value")
+                    })?,
                 );
             }
             out.push(Destination {
@@ -270,7 +289,10 @@ impl Destination {
             headers.insert(AUTHORIZATION, authorization);
             out.push(Destination {
                 name: "langfuse",
-                url: format!("{}/api/public/otel/v1/traces", langfuse.host.trim_end_matches('/')),
+                url: format!(
+                    "{}/api/public/otel/v1/traces",
+                    langfuse.host.trim_end_matches('/')
+                ),
                 headers,
                 timeout: Duration::from_millis(langfuse.timeout_ms),
                 buffer: VecDeque::new(),
@@ -288,7 +310,10 @@ impl Destination {
                 self.buffer.pop_front();
                 metrics
                     .exported_spans
-                    .get_or_create(&vec![("destination", self.name.to_owned()), ("outcome", "dropped".to_owned())])
+                    .get_or_create(&vec![
+                        ("destination", self.name.to_owned()),
+                        ("outcome", "dropped".to_owned()),
+                    ])
                     .inc();
             }
             self.buffer.push_back(span);
@@ -319,7 +344,10 @@ impl Destination {
                     self.buffer.drain(..n);
                     metrics
                         .exported_spans
-                        .get_or_create(&vec![("destination", self.name.to_owned()), ("outcome", "sent".to_owned())])
+                        .get_or_create(&vec![
+                            ("destination", self.name.to_owned()),
+                            ("outcome", "sent".to_owned()),
+                        ])
                         .inc_by(n as u64);
                 }
                 Ok(response) => {

@@ -65,17 +65,57 @@ impl Metrics {
             exported_spans: Family::default(),
         };
         let m = &metrics;
-        m.register("messages", "Trace events by stage and outcome", m.messages.clone());
-        m.register("model_calls", "Model calls by provider, model, tier and outcome", m.model_calls.clone());
-        m.register("model_call_latency_seconds", "Model call latency", m.model_latency.clone());
-        m.register("model_cost_usd", "What model calls cost, as we computed it", m.model_cost.clone());
-        m.register("guardrail_verdicts", "Guardrail verdicts by rule", m.guardrail_verdicts.clone());
-        m.register("sends", "Send attempts and status updates by channel and status", m.sends.clone());
+        m.register(
+            "messages",
+            "Trace events by stage and outcome",
+            m.messages.clone(),
+        );
+        m.register(
+            "model_calls",
+            "Model calls by provider, model, tier and outcome",
+            m.model_calls.clone(),
+        );
+        m.register(
+            "model_call_latency_seconds",
+            "Model call latency",
+            m.model_latency.clone(),
+        );
+        m.register(
+            "model_cost_usd",
+            "What model calls cost, as we computed it",
+            m.model_cost.clone(),
+        );
+        m.register(
+            "guardrail_verdicts",
+            "Guardrail verdicts by rule",
+            m.guardrail_verdicts.clone(),
+        );
+        m.register(
+            "sends",
+            "Send attempts and status updates by channel and status",
+            m.sends.clone(),
+        );
         m.register("queue_depth", "Jobs waiting in the queue", m.queue_depth.clone());
-        m.register("queue_oldest_age_seconds", "How long the oldest due job has waited", m.queue_age.clone());
-        m.register("review_queue_size", "Drafts held for review", m.review_queue.clone());
-        m.register("review_queue_oldest_age_seconds", "How long the oldest held draft has waited", m.review_age.clone());
-        m.register("exported_spans", "Trace spans by destination and outcome", m.exported_spans.clone());
+        m.register(
+            "queue_oldest_age_seconds",
+            "How long the oldest due job has waited",
+            m.queue_age.clone(),
+        );
+        m.register(
+            "review_queue_size",
+            "Drafts held for review",
+            m.review_queue.clone(),
+        );
+        m.register(
+            "review_queue_oldest_age_seconds",
+            "How long the oldest held draft has waited",
+            m.review_age.clone(),
+        );
+        m.register(
+            "exported_spans",
+            "Trace spans by destination and outcome",
+            m.exported_spans.clone(),
+        );
         metrics
     }
 
@@ -149,17 +189,24 @@ impl Metrics {
 /// The send status an event reports, if it is about a send.
 fn send_status(kind: &str, detail: &Value) -> Option<String> {
     match kind {
-        "queued" | "sent" | "send_attempt" | "send_failed" | "send_blocked" | "send_unconfirmed"
-        | "channel_not_configured" | "delivered" | "read" | "status_failed" | "status_sent" => {
-            Some(match kind {
-                "status_sent" | "status_failed" => detail
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .unwrap_or(kind)
-                    .to_owned(),
-                other => other.to_owned(),
-            })
-        }
+        "queued"
+        | "sent"
+        | "send_attempt"
+        | "send_failed"
+        | "send_blocked"
+        | "send_unconfirmed"
+        | "channel_not_configured"
+        | "delivered"
+        | "read"
+        | "status_failed"
+        | "status_sent" => Some(match kind {
+            "status_sent" | "status_failed" => detail
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or(kind)
+                .to_owned(),
+            other => other.to_owned(),
+        }),
         _ => None,
     }
 }

@@ -107,7 +107,10 @@ pub async fn tail_once(
         }
         if !destinations.is_empty() {
             let redaction = state.settings.observability.redaction;
-            let spans: Vec<_> = events.iter().filter_map(|e| export::to_span(e, redaction)).collect();
+            let spans: Vec<_> = events
+                .iter()
+                .filter_map(|e| export::to_span(e, redaction))
+                .collect();
             for destination in destinations.iter_mut() {
                 destination.push(spans.iter().cloned(), metrics);
             }

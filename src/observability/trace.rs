@@ -28,9 +28,14 @@ impl ObsType {
     }
 
     pub fn parse(text: &str) -> Option<ObsType> {
-        [ObsType::Span, ObsType::Generation, ObsType::Guardrail, ObsType::Event]
-            .into_iter()
-            .find(|t| t.as_str() == text)
+        [
+            ObsType::Span,
+            ObsType::Generation,
+            ObsType::Guardrail,
+            ObsType::Event,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == text)
     }
 
     /// The type of an event kind.
@@ -89,7 +94,11 @@ pub fn derive(kind: &str, detail: &Value) -> Derived {
                 derived.error_code = text(detail, "reason");
             }
         }
-        "send_failed" | "send_attempt" | "send_unconfirmed" | "send_blocked" | "status_failed"
+        "send_failed"
+        | "send_attempt"
+        | "send_unconfirmed"
+        | "send_blocked"
+        | "status_failed"
         | "channel_not_configured" => {
             derived.error_code = Some(send_error_code(kind, detail));
         }
@@ -108,7 +117,8 @@ fn send_error_code(kind: &str, detail: &Value) -> String {
         })
         .unwrap_or_default();
     static CODE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)(?:\bcode[ :=]+|\berror Some\()(\d{2,6})\b").expect("the code pattern is valid")
+        regex::Regex::new(r"(?i)(?:\bcode[ :=]+|\berror Some\()(\d{2,6})\b")
+            .expect("the code pattern is valid")
     });
     CODE.captures(&error)
         .and_then(|c| c.get(1))
@@ -118,12 +128,14 @@ fn send_error_code(kind: &str, detail: &Value) -> String {
 /// The level of an event: errors for failures, warnings for holds, blocks and retries.
 pub fn level(kind: &str, summary: &str, detail: &Value) -> Level {
     match kind {
-        "send_failed" | "status_failed" | "send_unconfirmed" | "channel_not_configured" => {
-            Level::Error
-        }
+        "send_failed" | "status_failed" | "send_unconfirmed" | "channel_not_configured" => Level::Error,
         "model_call" if text(detail, "outcome").is_some_and(|o| o != "ok") => Level::Error,
         "send_attempt" | "send_blocked" | "held" | "rejected" => Level::Warning,
-        "guardrail" => match text(detail, "verdict").unwrap_or_default().to_lowercase().as_str() {
+        "guardrail" => match text(detail, "verdict")
+            .unwrap_or_default()
+            .to_lowercase()
+            .as_str()
+        {
             "block" => Level::Error,
             "hold" => Level::Warning,
             _ => Level::Default,
@@ -202,9 +214,15 @@ mod tests {
         let pass = json!({"rule": "prices", "verdict": "pass", "reason": "catalog_prices"});
         assert_eq!(derive("guardrail", &pass).error_code, None);
         let failed = json!({"error": "Graph API error Some(131026) (HTTP 400): not a WhatsApp user"});
-        assert_eq!(derive("send_failed", &failed).error_code.as_deref(), Some("131026"));
+        assert_eq!(
+            derive("send_failed", &failed).error_code.as_deref(),
+            Some("131026")
+        );
         let plain = json!({"error": "timeout"});
-        assert_eq!(derive("send_attempt", &plain).error_code.as_deref(), Some("send_attempt"));
+        assert_eq!(
+            derive("send_attempt", &plain).error_code.as_deref(),
+            Some("send_attempt")
+        );
         assert!(is_retry("send_attempt", &plain));
         assert!(is_retry("model_call", &json!({"hop": 1})));
         assert!(!is_retry("model_call", &json!({"hop": 0})));

@@ -149,15 +149,16 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         routing::Tier::Local => format!("Draft from template {}", draft.template),
         tier => format!("Draft by {tier}: {}", routed.model),
     };
-    events.push(on(NewEvent::new("drafted", drafted).detail(json!({
-        "template": draft.template,
-        "source": routed.source,
-        "tier": routed.tier,
-        "cost_usd": routed.cost.normalize().to_string(),
-        "courses": draft.courses,
-        "body": routed.body,
-    }))
-    .timed(classify_done, draft_done)));
+    events.push(on(NewEvent::new("drafted", drafted)
+        .detail(json!({
+            "template": draft.template,
+            "source": routed.source,
+            "tier": routed.tier,
+            "cost_usd": routed.cost.normalize().to_string(),
+            "courses": draft.courses,
+            "body": routed.body,
+        }))
+        .timed(classify_done, draft_done)));
     for finding in findings {
         events.push(on(NewEvent::new(
             "guardrail",

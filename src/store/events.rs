@@ -88,7 +88,10 @@ pub(super) async fn insert(tx: &mut Tx, event: &NewEvent) -> sqlx::Result<()> {
         .format("%Y-%m-%d")
         .to_string();
     let (summary, detail) = if tx.mask_traces {
-        (redaction::mask(&event.summary), redaction::mask_json(&event.detail))
+        (
+            redaction::mask(&event.summary),
+            redaction::mask_json(&event.detail),
+        )
     } else {
         (event.summary.clone(), event.detail.clone())
     };

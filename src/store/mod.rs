@@ -21,23 +21,23 @@ mod routing_facts;
 mod trace_search;
 mod users;
 
+pub use audit::AuditRow;
 pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use eval_runs::EvalRunSummary;
-pub use audit::AuditRow;
 pub use events::{DailyCount, EventRow, NewEvent};
-pub use observations::{Observation, QueueGauges, ReplyRow};
-pub use retention::RetentionSummary;
-pub use trace_search::{TraceHit, TraceQuery};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use jobs::{ClaimedJob, JobCounts};
 pub use labels::ReviewedMessage;
 pub use model_calls::{
     BaselineTokens, DaySpend, NewModelCall, Reservation, SpendScope, SpendSummary, SpendToDate,
 };
+pub use observations::{Observation, QueueGauges, ReplyRow};
 pub use outbound::OutboundRow;
+pub use retention::RetentionSummary;
 pub use routing_facts::ReviewedDraft;
+pub use trace_search::{TraceHit, TraceQuery};
 pub use users::{SessionUser, UserRow};
 
 use crate::domain::{Clock, Millis};

@@ -53,12 +53,30 @@ macro_rules! search_sql {
              JOIN contacts ct ON ct.id = c.contact_id
              LEFT JOIN drafts d ON d.message_id = m.id
              WHERE m.direction = 'in'
-               AND ($1", $text, " IS NULL OR ct.address ", $like, " $1 ESCAPE '\\' OR ct.name ", $like, " $1 ESCAPE '\\')
-               AND ($2", $text, " IS NULL OR m.body ", $like, " $2 ESCAPE '\\')
-               AND ($3", $text, " IS NULL OR d.intent = $3)
-               AND ($4", $text, " IS NULL OR m.id IN (SELECT e.message_id FROM events e WHERE e.model = $4))
-               AND ($5", $text, " IS NULL OR m.id IN (SELECT e.message_id FROM events e WHERE e.rule = $5))
-               AND ($6", $text, " IS NULL OR m.id IN (SELECT e.message_id FROM events e WHERE e.error_code = $6))
+               AND ($1",
+            $text,
+            " IS NULL OR ct.address ",
+            $like,
+            " $1 ESCAPE '\\' OR ct.name ",
+            $like,
+            " $1 ESCAPE '\\')
+               AND ($2",
+            $text,
+            " IS NULL OR m.body ",
+            $like,
+            " $2 ESCAPE '\\')
+               AND ($3",
+            $text,
+            " IS NULL OR d.intent = $3)
+               AND ($4",
+            $text,
+            " IS NULL OR m.id IN (SELECT e.message_id FROM events e WHERE e.model = $4))
+               AND ($5",
+            $text,
+            " IS NULL OR m.id IN (SELECT e.message_id FROM events e WHERE e.rule = $5))
+               AND ($6",
+            $text,
+            " IS NULL OR m.id IN (SELECT e.message_id FROM events e WHERE e.error_code = $6))
                AND m.created_at >= $7 AND m.created_at <= $8
              ORDER BY m.created_at DESC, m.id DESC
              LIMIT $9"
@@ -101,7 +119,10 @@ impl Store {
 mod tests {
     #[test]
     fn like_wildcards_are_literal() {
-        assert_eq!(super::contains(&Some("50%_off".into())).as_deref(), Some("%50\\%\\_off%"));
+        assert_eq!(
+            super::contains(&Some("50%_off".into())).as_deref(),
+            Some("%50\\%\\_off%")
+        );
         assert_eq!(super::contains(&None), None);
     }
 }

@@ -44,9 +44,7 @@ async fn show_audit_log(State(state): State<AppState>, user: CurrentUser) -> App
         .map(|r| {
             let detail = serde_json::from_str::<serde_json::Value>(&r.detail).unwrap_or_default();
             AuditView {
-                is_override: detail
-                    .get("override_reason")
-                    .is_some_and(|v| !v.is_null()),
+                is_override: detail.get("override_reason").is_some_and(|v| !v.is_null()),
                 at: timestamp(r.at),
                 username: r.username,
                 action: r.action,

@@ -2,12 +2,12 @@
 //! on the server with askama; each feature exposes a `router()` and the root merges them.
 
 mod admin;
+mod audit;
 pub mod auth;
 mod dashboard;
 pub mod error;
 mod evaluation;
 mod guardrails;
-mod audit;
 mod inbox;
 pub mod ops;
 mod spend;

@@ -74,7 +74,9 @@ fn instant(text: &str, end_of_day: bool) -> Result<Option<i64>, String> {
         };
         return Ok(t.map(|t| t.and_utc().timestamp_millis()));
     }
-    Err(format!("{text:?} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM, UTC)"))
+    Err(format!(
+        "{text:?} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM, UTC)"
+    ))
 }
 
 impl SearchForm {
@@ -92,9 +94,18 @@ impl SearchForm {
     }
 
     fn is_empty(&self) -> bool {
-        [&self.contact, &self.text, &self.intent, &self.model, &self.rule, &self.error, &self.from, &self.to]
-            .iter()
-            .all(|f| f.trim().is_empty())
+        [
+            &self.contact,
+            &self.text,
+            &self.intent,
+            &self.model,
+            &self.rule,
+            &self.error,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .all(|f| f.trim().is_empty())
     }
 }
 

@@ -143,14 +143,28 @@ async fn show_trace(
         .await?;
     let reply = state.store.reply_for(id).await?;
     let (events, total) = timeline(rows);
-    let anchor = |kinds: &[&str]| events.iter().find(|e| kinds.contains(&e.kind.as_str())).map(|e| e.id);
+    let anchor = |kinds: &[&str]| {
+        events
+            .iter()
+            .find(|e| kinds.contains(&e.kind.as_str()))
+            .map(|e| e.id)
+    };
     let reply = reply.map(|r| {
         let steps = [
             ("drafted", &["drafted"][..]),
             ("decided", &["auto_sent", "held"][..]),
             ("reviewed", &["approved", "rejected"][..]),
             ("queued", &["queued"][..]),
-            ("sent", &["sent", "send_failed", "send_unconfirmed", "channel_not_configured", "send_blocked"][..]),
+            (
+                "sent",
+                &[
+                    "sent",
+                    "send_failed",
+                    "send_unconfirmed",
+                    "channel_not_configured",
+                    "send_blocked",
+                ][..],
+            ),
             ("delivered", &["delivered", "read", "status_failed"][..]),
         ]
         .into_iter()
