@@ -26,28 +26,28 @@ use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-/// The trace id of an inbound message: stable, so spans exported at different times join.
-pub fn trace_id(message_id: i64) -> [u8; 16] {
-    let digest = Sha256::digest(format!("tuesday:trace:{message_id}"));
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&digest[..16]);
+/// The first `N` bytes of SHA-256 over `text`: stable ids, so spans exported at different
+/// times (and by different instances) join the same trace.
+fn digest<const N: usize>(text: String) -> [u8; N] {
+    let digest = Sha256::digest(text);
+    let mut id = [0u8; N];
+    id.copy_from_slice(&digest[..N]);
     id
+}
+
+/// The trace id of an inbound message.
+pub fn trace_id(message_id: i64) -> [u8; 16] {
+    digest(format!("tuesday:trace:{message_id}"))
 }
 
 /// The span id of an event.
 pub fn span_id(event_id: i64) -> [u8; 8] {
-    let digest = Sha256::digest(format!("tuesday:span:{event_id}"));
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&digest[..8]);
-    id
+    digest(format!("tuesday:span:{event_id}"))
 }
 
 /// The root span of a message's trace (its `received` event).
 pub fn root_span_id(message_id: i64) -> [u8; 8] {
-    let digest = Sha256::digest(format!("tuesday:root:{message_id}"));
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&digest[..8]);
-    id
+    digest(format!("tuesday:root:{message_id}"))
 }
 
 /// The trace id as lowercase hex, for logs and pages.

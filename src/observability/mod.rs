@@ -124,3 +124,23 @@ pub async fn tail_once(
     }
     Ok(taken)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Observability;
+
+    #[test]
+    fn readiness_follows_the_workers_where_they_are_expected() {
+        let web_only = Observability::default();
+        assert_eq!(
+            web_only.workers_problem(),
+            None,
+            "a web process has no workers to wait for"
+        );
+        let worker = Observability::default();
+        worker.workers_started();
+        assert_eq!(worker.workers_problem(), None);
+        worker.workers_stopped();
+        assert_eq!(worker.workers_problem(), Some("the workers are not running"));
+    }
+}
