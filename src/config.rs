@@ -32,6 +32,8 @@ pub struct Settings {
     /// Start the clock at this instant (RFC 3339) and run on from there, to see how the
     /// sending-hours rules behave at another hour. Unset: the system clock.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Logs, metrics, redaction, retention and trace export (see `observability`).
+    pub observability: crate::observability::ObservabilitySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +137,7 @@ impl Default for Settings {
             taxonomy: crate::domain::taxonomy::TaxonomySettings::default(),
             failover: crate::failover::FailoverSettings::default(),
             clock_start: None,
+            observability: Default::default(),
         }
     }
 }

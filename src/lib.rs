@@ -16,6 +16,7 @@ pub mod gate;
 pub mod guardrails;
 pub mod jobs;
 pub mod models;
+pub mod observability;
 pub mod outbox;
 pub mod pipeline;
 pub mod review;

@@ -2,7 +2,6 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tuesday::telemetry::init();
     let cli = tuesday::cli::Cli::parse();
     match tuesday::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 pub enum ServeRole {
     /// Pages and webhooks; no background work.
     Web,
-    /// Background jobs only; HTTP answers just `/healthz`.
+    /// Background jobs only; HTTP answers just `/healthz`, `/readyz` and `/metrics`.
     Worker,
     /// Both (the default).
     #[default]
@@ -69,13 +69,24 @@ impl Application {
     pub async fn run_as(self, role: ServeRole) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let run_workers = role != ServeRole::Web && self.state.settings.worker.enabled;
-        let workers =
-            run_workers.then(|| tokio::spawn(jobs::run_workers(self.state.clone(), stopped.clone())));
+        let workers = run_workers.then(|| {
+            let (state, stopped) = (self.state.clone(), stopped.clone());
+            state.observability.workers_started();
+            tokio::spawn(async move {
+                jobs::run_workers(state.clone(), stopped).await;
+                state.observability.workers_stopped();
+            })
+        });
+        let background = tokio::spawn(crate::observability::run_background(
+            self.state.clone(),
+            stopped.clone(),
+        ));
         let router = match role {
-            ServeRole::Worker => health_router(),
+            ServeRole::Worker => ops_router(self.state),
             ServeRole::Web | ServeRole::All => create_router(self.state),
         };
         let mut http_stopped = stopped.clone();
+        let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
             let _ = http_stopped.wait_for(|s| *s).await;
         });
@@ -88,6 +99,7 @@ impl Application {
         if let Some(workers) = workers {
             workers.await.context("while stopping the workers")?;
         }
+        background.await.context("while stopping the trace export")?;
         Ok(())
     }
 }
@@ -100,7 +112,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
     if let Some(start) = settings.clock_start {
         tracing::warn!(%start, "running on a clock started at a chosen instant, not the system's");
     }
-    let store = Store::open(&settings.database_url).await?.with_clock(clock);
+    let store = Store::open(&settings.database_url)
+        .await?
+        .with_clock(clock)
+        .with_trace_masking(settings.observability.redaction == crate::observability::Redaction::Everywhere);
     let created = seed::seed_if_empty(&store, &settings.users).await?;
     let catalog: Catalog = store.load_catalog().await?;
     let taxonomy = settings.taxonomy()?;
@@ -137,6 +152,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<(AppState, Vec<Cr
         router,
         breakers,
         jobs_ready: Arc::new(Notify::new()),
+        observability: crate::observability::Observability::new(),
     };
     Ok((state, created))
 }
@@ -149,7 +165,7 @@ pub fn create_router(state: AppState) -> Router {
         .merge(channels::email::router())
         .merge(channels::twilio::router())
         .merge(web::router())
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(web::ops::router())
         .nest_service("/static", ServeDir::new(static_dir()))
         .layer(DefaultBodyLimit::max(limit))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -168,8 +184,11 @@ pub fn create_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn health_router() -> Router {
-    Router::new().route("/healthz", axum::routing::get(|| async { "ok" }))
+/// The worker role's HTTP side: health, readiness and metrics only.
+fn ops_router(state: AppState) -> Router {
+    web::ops::router()
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// `static/` next to the crate, so the binary finds it from any working directory.

@@ -40,6 +40,8 @@ pub struct AppState {
     pub twilio: TwilioClient,
     /// Woken whenever a job is enqueued, so idle workers start at once instead of polling.
     pub jobs_ready: Arc<Notify>,
+    /// The metrics registry and the workers' liveness, for `/metrics` and `/readyz`.
+    pub observability: Arc<crate::observability::Observability>,
 }
 
 impl AppState {

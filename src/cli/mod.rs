@@ -59,7 +59,13 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(&cli.config)?;
+    let settings = Settings::load(&cli.config);
+    crate::telemetry::init_with(
+        settings
+            .as_ref()
+            .map_or(Default::default(), |s| s.observability.log_format),
+    );
+    let settings = settings?;
     match cli.command.unwrap_or(Command::Serve { role: ServeRole::All }) {
         Command::Serve { role } => serve(settings, role).await,
         Command::Migrate => {

@@ -14,7 +14,7 @@ mod injection;
 mod language;
 mod money_words;
 pub mod opt_out;
-mod personal_data;
+pub mod personal_data;
 pub mod policy;
 mod prices;
 mod promises;

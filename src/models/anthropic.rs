@@ -13,6 +13,9 @@ pub const VERSION: &str = "2023-06-01";
 
 #[derive(Deserialize)]
 struct MessageResponse {
+    /// The provider's id for this answer (`msg_…`), kept on the trace.
+    #[serde(default)]
+    id: Option<String>,
     #[serde(rename = "type")]
     kind: String,
     content: Vec<ContentBlock>,
@@ -126,6 +129,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Completion, CallError> {
         },
         model: message.model,
         latency: Duration::ZERO,
+        request_id: message.id,
     })
 }
 

@@ -128,6 +128,8 @@ pub struct Completion {
     /// The model as the provider named it in the answer.
     pub model: String,
     pub latency: Duration,
+    /// The provider's id for the answer, for looking the call up on their side.
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 #[derive(Deserialize)]
 struct ChatResponse {
+    /// The provider's id for this answer (`chatcmpl-…`), kept on the trace.
+    #[serde(default)]
+    id: Option<String>,
     model: String,
     choices: Vec<Choice>,
     usage: OpenAiUsage,
@@ -148,6 +151,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Completion, CallError> {
         },
         model: chat.model,
         latency: Duration::ZERO,
+        request_id: chat.id,
     })
 }
 

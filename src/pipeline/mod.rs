@@ -20,7 +20,7 @@ use anyhow::Context;
 use serde_json::json;
 
 /// Processes one inbound message. Idempotent: a message that already has a draft is left alone.
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(state), fields(trace_id = %crate::observability::export::trace_id_hex(message_id)))]
 pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Result<Outcome> {
     let store = &state.store;
     if store.draft_for_message(message_id).await?.is_some() {
@@ -32,11 +32,14 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         )));
     };
     let catalog = &state.catalog;
+    let clock = state.clock();
+    let started = clock.now_millis();
     let market = gate::known_market(catalog, &ctx);
     let earlier: Option<Language> = ctx.conversation_language.as_deref().and_then(|l| l.parse().ok());
 
     let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
     let market = market.unwrap_or_else(|| catalog.default_market(detected.language));
+    let language_done = clock.now_millis();
     let subject = Subject {
         message_id: Some(message_id),
         conversation_id: Some(ctx.conversation_id),
@@ -54,6 +57,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         RoutedClassification::local(local)
     };
     let classification = &routed_class.classification;
+    let classify_done = clock.now_millis();
     let intent = if is_text {
         classification.intent
     } else {
@@ -115,6 +119,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         .context("while routing the draft")?;
     routed.body = gate.for_channel(&routed.body, detected.language);
     let findings = &routed.findings;
+    let draft_done = clock.now_millis();
     let opt_out = guardrails::opt_out::detect(&ctx.body, &state.policy).is_some();
     let gate_status = state.auto_send.status(store).await?;
     let mut decision = decide::decide(intent, findings, &settings.auto_send_intents, &gate_status);
@@ -137,7 +142,8 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         "method": detected.method.describe(),
         "whatlang_confidence": detected.confidence,
         "market": market.code,
-    })))];
+    }))
+    .timed(started, language_done))];
     events.extend(routed_class.events.iter().cloned().map(on));
     let classified_by = match routed_class.tier {
         routing::Tier::Local => "local classifier".to_owned(),
@@ -154,20 +160,23 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         "model": routed_class.model,
         "cost_usd": routed_class.cost.normalize().to_string(),
         "ranked": classification.ranked.iter().take(3).map(|(i, p)| json!({"intent": i, "p": p})).collect::<Vec<_>>(),
-    }))));
+    }))
+    .timed(language_done, classify_done)));
     events.extend(routed.events.iter().cloned().map(on));
     let drafted = match routed.tier {
         routing::Tier::Local => format!("Draft from template {}", draft.template),
         tier => format!("Draft by {tier}: {}", routed.model),
     };
-    events.push(on(NewEvent::new("drafted", drafted).detail(json!({
-        "template": draft.template,
-        "source": routed.source,
-        "tier": routed.tier,
-        "cost_usd": routed.cost.normalize().to_string(),
-        "courses": draft.courses,
-        "body": routed.body,
-    }))));
+    events.push(on(NewEvent::new("drafted", drafted)
+        .detail(json!({
+            "template": draft.template,
+            "source": routed.source,
+            "tier": routed.tier,
+            "cost_usd": routed.cost.normalize().to_string(),
+            "courses": draft.courses,
+            "body": routed.body,
+        }))
+        .timed(classify_done, draft_done)));
     if degraded {
         events.push(on(NewEvent::new(
             "degraded",

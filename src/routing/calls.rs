@@ -34,11 +34,13 @@ pub(super) enum TierOutcome<T> {
 struct ModelEntryRef<'a> {
     provider: &'a str,
     model: &'a str,
+    /// The fallback hop: how many entries of this tier were tried before this one.
+    hop: usize,
 }
 
 impl<'a> ModelEntryRef<'a> {
-    fn new(provider: &'a str, model: &'a str) -> Self {
-        ModelEntryRef { provider, model }
+    fn new(provider: &'a str, model: &'a str, hop: usize) -> Self {
+        ModelEntryRef { provider, model, hop }
     }
 }
 
@@ -76,7 +78,7 @@ impl ModelRouter {
             let Some(price) = self.prices.get(&entry.model) else {
                 continue; // settings.validate() refuses unpriced models
             };
-            let at = ModelEntryRef::new(&entry.provider, &entry.model);
+            let at = ModelEntryRef::new(&entry.provider, &entry.model, index);
             let then = match entries.get(index + 1) {
                 Some(next) => format!("next: {}/{}", next.provider, next.model),
                 None => "no other model on this tier".to_owned(),
@@ -286,15 +288,19 @@ impl ModelRouter {
             ));
             return Ok(None);
         };
+        let started = store.clock().now_millis();
         let result = self
             .models
             .complete_within(at.provider, at.model, request, Some(limit))
             .await;
-        let (usage, latency, answered_model, parsed, error) = match result {
+        let ended = store.clock().now_millis();
+        let (usage, latency, answered_model, request_id, answer, parsed, error) = match result {
             Ok(completion) => (
                 completion.usage,
                 completion.latency,
                 completion.model,
+                completion.request_id,
+                Some(completion.text.clone()),
                 parse(&completion.text).map_err(|e| ("invalid_answer".to_owned(), e)),
                 None,
             ),
@@ -302,6 +308,8 @@ impl ModelRouter {
                 Default::default(),
                 Default::default(),
                 at.model.to_owned(),
+                None,
+                None,
                 Err((e.outcome(), e.to_string())),
                 Some(e),
             ),
@@ -360,7 +368,13 @@ impl ModelRouter {
                 "usage": usage,
                 "cost_usd": call_cost.normalize().to_string(),
                 "latency_ms": call.latency_ms,
-            })),
+                "hop": at.hop,
+                "retries": attempt - 1,
+                "provider_request_id": request_id,
+                "prompt": request.user,
+                "answer": answer,
+            }))
+            .timed(started, ended),
         );
         Ok(Some(match (parsed, error) {
             (Ok(value), _) => Attempt::Answer(value, call_id),

@@ -29,6 +29,8 @@ struct Pending {
     delivery: Delivery,
     /// When the request arrived, on the caller's clock.
     at: Millis,
+    /// Whether the caller's store masks personal data in trace events.
+    mask_traces: bool,
     done: oneshot::Sender<anyhow::Result<IngestSummary>>,
 }
 
@@ -47,6 +49,7 @@ impl GroupCommit {
         raw_body: &str,
         delivery: &Delivery,
         at: Millis,
+        mask_traces: bool,
     ) -> anyhow::Result<IngestSummary> {
         let (done, answer) = oneshot::channel();
         let pending = Pending {
@@ -54,6 +57,7 @@ impl GroupCommit {
             raw_body: raw_body.to_owned(),
             delivery: delivery.clone(),
             at,
+            mask_traces,
             done,
         };
         self.sender
@@ -98,6 +102,7 @@ impl Store {
         let mut results = Vec::with_capacity(batch.len());
         for pending in batch {
             savepoint(&mut tx, "SAVEPOINT delivery").await?;
+            tx.mask_traces = pending.mask_traces;
             let stored = ingest_in(
                 &mut tx,
                 &pending.channel,
@@ -150,6 +155,7 @@ mod tests {
             raw_body: raw_body.to_owned(),
             delivery: delivery(id, "oi, quanto custa? 💸"),
             at: 1,
+            mask_traces: false,
             done,
         };
         (pending, answer)

@@ -60,7 +60,9 @@ impl Store {
     ) -> anyhow::Result<IngestSummary> {
         let now = self.clock.now_millis();
         if let Some(group) = &self.group_commit {
-            return group.ingest(channel, raw_body, delivery, now).await;
+            return group
+                .ingest(channel, raw_body, delivery, now, self.mask_traces)
+                .await;
         }
         let mut tx = self.begin().await?;
         let summary = ingest_in(&mut tx, channel, raw_body, delivery, now).await?;

@@ -3,6 +3,7 @@
 //! and side by side where it differs. Times are epoch milliseconds and money is a decimal string,
 //! so both schemas (`migrations/sqlite`, `migrations/postgres`) hold the same values.
 
+mod audit;
 mod catalog;
 mod contacts;
 mod conversations;
@@ -16,10 +17,14 @@ mod inbound;
 mod jobs;
 mod labels;
 mod model_calls;
+mod observations;
 mod outbound;
+mod retention;
 mod routing_facts;
+mod trace_search;
 mod users;
 
+pub use audit::AuditRow;
 pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
@@ -33,8 +38,11 @@ pub use labels::ReviewedMessage;
 pub use model_calls::{
     BaselineTokens, DaySpend, NewModelCall, Reservation, SpendScope, SpendSummary, SpendToDate,
 };
+pub use observations::{Observation, QueueGauges, ReplyRow};
 pub use outbound::OutboundRow;
+pub use retention::RetentionSummary;
 pub use routing_facts::ReviewedDraft;
+pub use trace_search::{TraceHit, TraceQuery};
 pub use users::{SessionUser, UserRow};
 
 use crate::domain::{Clock, Millis};
@@ -60,6 +68,8 @@ pub struct Store {
     clock: Clock,
     /// SQLite only: the one writer that batches webhook deliveries into shared commits.
     group_commit: Option<std::sync::Arc<group_commit::GroupCommit>>,
+    /// Mask personal data in trace events as they are written (`redaction = "everywhere"`).
+    mask_traces: bool,
 }
 
 #[derive(Clone)]
@@ -73,6 +83,7 @@ pub(crate) enum Db {
 pub(crate) struct Tx {
     conn: TxConn,
     pub(crate) now: Millis,
+    pub(crate) mask_traces: bool,
 }
 
 pub(crate) enum TxConn {
@@ -149,6 +160,7 @@ impl Store {
         let direct = Store {
             db,
             clock: Clock::system(),
+            mask_traces: false,
             group_commit: None,
         };
         let group_commit = match direct.db {
@@ -167,6 +179,11 @@ impl Store {
     /// The store, reading time from `clock`.
     pub fn with_clock(self, clock: Clock) -> Store {
         Store { clock, ..self }
+    }
+
+    /// The store, masking personal data in every trace event it writes.
+    pub fn with_trace_masking(self, mask_traces: bool) -> Store {
+        Store { mask_traces, ..self }
     }
 
     /// The clock the store stamps rows with.
@@ -197,6 +214,7 @@ impl Store {
         Ok(Tx {
             conn,
             now: self.clock.now_millis(),
+            mask_traces: self.mask_traces,
         })
     }
 

@@ -2,15 +2,18 @@
 //! on the server with askama; each feature exposes a `router()` and the root merges them.
 
 mod admin;
+mod audit;
 pub mod auth;
 mod dashboard;
 pub mod error;
 mod evaluation;
 mod guardrails;
 mod inbox;
+pub mod ops;
 mod spend;
 pub mod status;
 mod templates;
+mod trace_search;
 mod traces;
 
 use crate::state::AppState;
@@ -26,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .merge(guardrails::router())
         .merge(evaluation::router())
         .merge(status::router())
+        .merge(trace_search::router())
+        .merge(audit::router())
 }
 
 /// "3 min ago", "2 h ago", "5 d ago": how long from an epoch-milliseconds instant to `now`.

@@ -10,6 +10,7 @@ mod guardrail_pages;
 mod helpers;
 mod hostile;
 mod labels;
+mod observability;
 mod review;
 mod routing;
 mod taxonomy;
