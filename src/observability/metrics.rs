@@ -2,6 +2,7 @@
 //! by the event tail, gauges read from the database at scrape time, and room for other parts
 //! (circuit breakers) to register their own with [`Metrics::register`].
 
+use crate::failover::{BreakerState, BreakerView};
 use crate::store::{Observation, QueueGauges};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -28,6 +29,10 @@ pub struct Metrics {
     pub queue_age: Gauge<f64, AtomicU64>,
     pub review_queue: Gauge,
     pub review_age: Gauge<f64, AtomicU64>,
+    /// Each provider+model circuit breaker: 0 closed, 1 half-open, 2 open.
+    pub breaker_state: Family<Labels, Gauge>,
+    /// Times each breaker opened since the process started.
+    pub breaker_opened: Family<Labels, Gauge>,
     /// Spans handed to a destination, by destination and outcome (`sent`, `dropped`).
     pub exported_spans: Family<Labels, Counter>,
 }
@@ -62,6 +67,8 @@ impl Metrics {
             queue_age: Gauge::default(),
             review_queue: Gauge::default(),
             review_age: Gauge::default(),
+            breaker_state: Family::default(),
+            breaker_opened: Family::default(),
             exported_spans: Family::default(),
         };
         let m = &metrics;
@@ -97,6 +104,16 @@ impl Metrics {
         );
         m.register("queue_depth", "Jobs waiting in the queue", m.queue_depth.clone());
         m.register(
+            "breaker_state",
+            "Circuit breaker per provider and model: 0 closed, 1 half-open, 2 open (this instance)",
+            m.breaker_state.clone(),
+        );
+        m.register(
+            "breaker_opened",
+            "Times each circuit breaker opened since this instance started",
+            m.breaker_opened.clone(),
+        );
+        m.register(
             "queue_oldest_age_seconds",
             "How long the oldest due job has waited",
             m.queue_age.clone(),
@@ -126,8 +143,22 @@ impl Metrics {
         }
     }
 
-    /// The text exposition format, after reading the gauges at `now`.
-    pub fn encode(&self, gauges: QueueGauges, now: i64) -> anyhow::Result<String> {
+    /// The text exposition format, after reading the gauges at `now` and the breakers.
+    pub fn encode(&self, gauges: QueueGauges, breakers: &[BreakerView], now: i64) -> anyhow::Result<String> {
+        for breaker in breakers {
+            let labels = vec![
+                ("provider", breaker.provider.clone()),
+                ("model", breaker.model.clone()),
+            ];
+            let state = match breaker.state {
+                BreakerState::Closed => 0,
+                BreakerState::HalfOpen => 1,
+                BreakerState::Open => 2,
+            };
+            self.breaker_state.get_or_create(&labels).set(state);
+            let opened = i64::try_from(breaker.times_opened).unwrap_or(i64::MAX);
+            self.breaker_opened.get_or_create(&labels).set(opened);
+        }
         let age = |at: Option<i64>| at.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
         self.queue_depth.set(gauges.jobs_queued);
         self.queue_age.set(age(gauges.oldest_job_due));

@@ -60,7 +60,7 @@ async fn show_metrics(State(state): State<AppState>, request: Request) -> Respon
         state
             .observability
             .metrics
-            .encode(gauges, state.clock().now_millis())
+            .encode(gauges, &state.breakers.snapshot(), state.clock().now_millis())
     }
     .await;
     match body {

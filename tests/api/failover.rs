@@ -118,7 +118,11 @@ async fn a_refused_key_is_not_retried_and_raises_an_alert() {
 
 #[tokio::test]
 async fn out_of_credit_opens_the_breaker_at_once() {
-    let (app, standin) = spawn_routed(|s| s.routing.tau0 = 0.0).await;
+    let (app, standin) = spawn_routed(|s| {
+        s.routing.tau0 = 0.0;
+        s.observability.metrics_token = Some(secrecy::SecretString::from("scrape-me"));
+    })
+    .await;
     standin.queue(SONNET, vec![error(402, "billing_error")]);
     standin.queue(
         OPUS,
@@ -155,6 +159,26 @@ async fn out_of_credit_opens_the_breaker_at_once() {
         .expect("sonnet's breaker");
     assert_eq!(sonnet.state, tuesday::failover::BreakerState::Open);
     assert_eq!(sonnet.last_error.as_deref(), Some("http_402"));
+
+    // The breakers are in the metrics too: Sonnet's open, Opus's closed.
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    let line = |model: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with("tuesday_breaker_state{") && l.contains(&format!("model=\"{model}\"")))
+            .map(|l| l.rsplit(' ').next().unwrap_or("").to_owned())
+    };
+    assert_eq!(line(SONNET).as_deref(), Some("2"), "{metrics}");
+    assert_eq!(line(OPUS).as_deref(), Some("0"), "{metrics}");
 }
 
 #[tokio::test]
