@@ -252,6 +252,7 @@ async fn main() -> anyhow::Result<()> {
                     .filter_map(|c| c.price(Currency::Usd).map(|p| p.amount))
                     .max(),
                 previous: PreviousDraft::Fine,
+                window_closed: false,
             },
             template_body: &template.body,
             template_name: &template.template,

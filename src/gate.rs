@@ -69,6 +69,20 @@ pub struct Prepared {
     signature: String,
 }
 
+impl Prepared {
+    /// Whether the WhatsApp window has closed: more than the policy's hours since the contact
+    /// last wrote, on a channel that has the window.
+    pub fn window_closed(&self, policy: &guardrails::Policy) -> bool {
+        let hours = i64::from(policy.file.whatsapp_window.hours);
+        crate::channels::is_whatsapp(&self.ctx.channel)
+            && self
+                .history
+                .last_inbound_at
+                .and_then(DateTime::from_timestamp_millis)
+                .is_some_and(|last| self.now - last >= chrono::Duration::hours(hours))
+    }
+}
+
 /// Loads the contact behind `message_id` and their history. `None` when the message is gone.
 pub async fn prepare(
     state: &AppState,

@@ -81,6 +81,7 @@ pub async fn run(args: &DraftArgs, settings: &Settings) -> anyhow::Result<()> {
                 .filter_map(|c| c.price(crate::domain::Currency::Usd).map(|p| p.amount))
                 .max(),
             previous: PreviousDraft::Fine,
+            window_closed: false,
         },
         template_body: &template.body,
         template_name: &template.template,

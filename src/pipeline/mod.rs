@@ -73,7 +73,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     );
     let settings = &state.settings.pipeline;
     let routing_settings = state.router.settings();
-    let (facts, thread) = routing::facts::gather(
+    let (mut facts, thread) = routing::facts::gather(
         store,
         catalog,
         &ctx,
@@ -83,6 +83,11 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     )
     .await?;
     let thread: Vec<(&str, &str)> = thread.iter().map(|(who, text)| (*who, text.as_str())).collect();
+    let Some(gate) = gate::prepare(state, message_id, Some(detected.language), state.clock().now()).await?
+    else {
+        return Ok(Outcome::Failed(format!("inbound message {message_id} vanished")));
+    };
+    facts.window_closed = gate.window_closed(&state.policy);
     let task = DraftTask {
         subject,
         input: DraftInput {
@@ -97,10 +102,6 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         facts,
         template_body: &draft.body,
         template_name: &draft.template,
-    };
-    let Some(gate) = gate::prepare(state, message_id, Some(detected.language), state.clock().now()).await?
-    else {
-        return Ok(Outcome::Failed(format!("inbound message {message_id} vanished")));
     };
     let confidence = Some((classification.confidence, settings.confidence_threshold));
     // Each candidate is judged as it would go out: an email draft as a letter.

@@ -42,6 +42,7 @@ pub async fn gather(
         thread_messages: upto.len() as i64,
         lead_value_usd,
         previous,
+        window_closed: false,
     };
     let prompt_thread = upto
         .iter()

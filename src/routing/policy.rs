@@ -74,6 +74,8 @@ pub struct DraftFacts {
     /// The highest USD list price among the courses the contact asked about.
     pub lead_value_usd: Option<Decimal>,
     pub previous: PreviousDraft,
+    /// More than the WhatsApp window since the contact last wrote: no free text may go.
+    pub window_closed: bool,
 }
 
 /// The tier that should draft the reply, before budget and availability have their say.
@@ -87,6 +89,14 @@ pub fn draft_tier(facts: &DraftFacts, settings: &RoutingSettings) -> Choice {
         && facts.message_chars <= settings.plain_question_max_chars;
     if !facts.is_text {
         return Choice::new(Tier::Local, "not_text", "not a text message: template reply");
+    }
+    if facts.window_closed {
+        // The outbox sends the approved template instead: a model's draft could never go.
+        return Choice::new(
+            Tier::Local,
+            "window_closed",
+            "the 24-hour window has closed: only a template can go, so no model drafts",
+        );
     }
     if facts.intent == Intent::OptOut {
         return Choice::new(simple, "simple_intent", "opt-out: the fixed confirmation");

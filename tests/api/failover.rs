@@ -441,3 +441,32 @@ async fn calls_to_one_provider_wait_for_a_free_slot() {
     assert!(first.is_ok() && second.is_ok());
     assert_eq!(standin.requests().len(), 2);
 }
+
+/// A message that reaches us after WhatsApp's 24-hour window (Meta replaying a backlog after an
+/// outage) is drafted by no model: only the approved template can go, and it does.
+#[tokio::test]
+async fn a_message_past_its_window_takes_the_template_path_without_a_model() {
+    let (app, standin) = spawn_routed(|s| {
+        s.routing.tau0 = 0.0;
+        s.whatsapp.reengagement_template = Some(
+            toml::from_str(r#"name = "volvemos_a_hablar"
+languages = { es = "es", pt = "pt_BR", en = "en_US" }"#)
+            .expect("template"),
+        );
+    })
+    .await;
+    let day_ago = (TEST_CLOCK.now() - chrono::Duration::hours(25)).timestamp().to_string();
+    let body = text_delivery("wamid.LATE", "34612345678", "Lucía", "hola, quiero hablar con un asesor sobre el curso")
+        .replace(&format!("\"timestamp\":\"{}\"", now_seconds()), &format!("\"timestamp\":\"{day_ago}\""));
+    assert!(body.contains(&day_ago), "{body}");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    app.drain().await;
+    let id = app.count("SELECT id FROM messages WHERE external_id = 'wamid.LATE'").await;
+    assert!(standin.requests().is_empty(), "no model is asked to draft what cannot be sent");
+    let reasons: Vec<String> = detail(&app, id, "route")
+        .await
+        .iter()
+        .filter_map(|d| d["reason"].as_str().map(str::to_owned))
+        .collect();
+    assert!(reasons.iter().any(|r| r == "window_closed"), "{reasons:?}");
+}

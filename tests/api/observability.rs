@@ -372,7 +372,10 @@ async fn metrics_need_the_token_and_count_stages_rules_and_queues() {
     let mut page = String::new();
     for _ in 0..100 {
         page = get("s3cret-token").await.1;
-        if page.contains("tuesday_guardrail_verdicts_total{rule=\"prices\"") {
+        // The tail counts events as it reads them: wait until it has read all three messages.
+        if page.contains("tuesday_guardrail_verdicts_total{rule=\"prices\"")
+            && page.contains("tuesday_messages_total{stage=\"received\",outcome=\"ok\"} 3")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -35,6 +35,7 @@ fn facts(intent: Intent) -> DraftFacts {
         thread_messages: 1,
         lead_value_usd: Some(d("279")),
         previous: PreviousDraft::Fine,
+        window_closed: false,
     }
 }
 
