@@ -130,6 +130,7 @@ pub fn create_router(state: AppState) -> Router {
     let limit = state.settings.server.body_limit_bytes;
     Router::new()
         .merge(channels::whatsapp::router())
+        .merge(crate::conversions::router())
         .merge(web::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .nest_service("/static", ServeDir::new(static_dir()))

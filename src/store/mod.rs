@@ -6,9 +6,12 @@
 mod catalog;
 mod contacts;
 mod conversations;
+mod conversions;
 mod drafts;
 mod eval_runs;
 mod events;
+mod facts;
+mod inbox;
 mod inbound;
 mod jobs;
 mod labels;
@@ -30,7 +33,10 @@ pub use model_calls::{
 };
 pub use outbound::OutboundRow;
 pub use routing_facts::ReviewedDraft;
-pub use users::{SessionUser, UserRow};
+pub use users::{SessionUser, UserRow, UserSummary};
+pub use conversions::{ConversionRow, NewConversion, Recorded};
+pub use facts::{Dimension, FactRow, FunnelRow, ReviewTotals, day_string};
+pub use inbox::{Claim, ConversationState, NoteRow, Queue, QueueFilter, QueueItem};
 
 use crate::domain::{Clock, Millis};
 use anyhow::Context;
