@@ -183,6 +183,49 @@ const ESCALATED: &str = queue_sql!(
 );
 
 impl Store {
+    pub async fn corrected_intent(&self, draft_id: i64) -> anyhow::Result<Option<String>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT corrected_intent FROM drafts WHERE id = $1"
+        )
+        .bind(draft_id)
+        .fetch_optional(pool)
+        .await)?
+        .flatten())
+    }
+
+    /// When the contact of a conversation opted out, if they did.
+    pub async fn contact_opt_out(&self, conversation_id: i64) -> anyhow::Result<Option<Millis>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT k.opted_out_at FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1"
+        )
+        .bind(conversation_id)
+        .fetch_optional(pool)
+        .await)?
+        .flatten())
+    }
+
+    /// Which tier and model wrote the draft for `message_id`, and what every model call on the
+    /// message cost: `standard · claude-sonnet-5 · US$ 0.0042`.
+    pub async fn draft_model(&self, message_id: i64) -> anyhow::Result<String> {
+        let calls: Vec<(String, String, String, String, bool)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT task, tier, model, cost_usd, used FROM model_calls WHERE message_id = $1 ORDER BY id"
+        )
+        .bind(message_id)
+        .fetch_all(pool)
+        .await)?;
+        let cost: rust_decimal::Decimal = calls.iter().filter_map(|c| c.3.parse::<rust_decimal::Decimal>().ok()).sum();
+        let writer = calls
+            .iter()
+            .rev()
+            .find(|c| c.0 != "classify" && c.4)
+            .map(|c| format!("{} · {}", c.1, c.2));
+        Ok(match writer {
+            Some(w) => format!("{w} · US$ {}", cost.round_dp(4).normalize()),
+            None if calls.is_empty() => String::new(),
+            None => format!("US$ {}", cost.round_dp(4).normalize()),
+        })
+    }
+
     /// One queue, oldest first, narrowed by `filter`.
     pub async fn queue(
         &self,

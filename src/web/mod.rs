@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod conversation;
 mod dashboard;
 pub mod error;
 mod evaluation;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(inbox::router())
+        .merge(conversation::router())
         .merge(dashboard::router())
         .merge(traces::router())
         .merge(admin::router())
