@@ -3,10 +3,12 @@
 
 mod admin;
 pub mod auth;
+mod charts;
 mod conversation;
 mod dashboard;
 pub mod error;
 mod evaluation;
+mod exports;
 mod guardrails;
 mod inbox;
 mod spend;
