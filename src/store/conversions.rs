@@ -180,11 +180,13 @@ impl Store {
         .await)?)
     }
 
-    /// Conversions that happened in `[from, to]`, for the dashboard's revenue.
+    /// Conversions in `[from, to]` attributed to at least one conversation: the dashboard's revenue.
     pub async fn conversions_between(&self, from: Millis, to: Millis) -> anyhow::Result<Vec<ConversionRow>> {
         Ok(on_pool!(self, |pool| sqlx::query_as(
-            "SELECT id, source, value, currency, product, occurred_at FROM conversions
-             WHERE occurred_at >= $1 AND occurred_at <= $2 ORDER BY occurred_at"
+            "SELECT id, source, value, currency, product, occurred_at FROM conversions v
+             WHERE occurred_at >= $1 AND occurred_at <= $2
+               AND EXISTS (SELECT 1 FROM conversion_conversations cc WHERE cc.conversion_id = v.id)
+             ORDER BY occurred_at"
         )
         .bind(from)
         .bind(to)

@@ -2,7 +2,9 @@
 
 mod evaluation;
 mod guardrail_pages;
+mod conversions;
 mod helpers;
+mod inbox;
 mod labels;
 mod review;
 mod routing;
