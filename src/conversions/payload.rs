@@ -55,8 +55,7 @@ pub enum PayloadError {
 
 impl ConversionPayload {
     pub fn parse(body: &[u8]) -> Result<ConversionPayload, PayloadError> {
-        let raw: Raw =
-            serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(e.to_string()))?;
+        let raw: Raw = serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(e.to_string()))?;
         let contact = match (raw.phone.as_deref(), raw.email.as_deref()) {
             (Some(phone), _) if !phone.trim().is_empty() => contact_key(phone)?,
             (_, Some(email)) if !email.trim().is_empty() => contact_key(email)?,
@@ -110,9 +109,7 @@ pub fn contact_key(given: &str) -> Result<String, PayloadError> {
         };
     }
     let digits: String = given.chars().filter(char::is_ascii_digit).collect();
-    let allowed = given
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let allowed = given.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if allowed && (8..=15).contains(&digits.len()) {
         Ok(digits)
     } else {
@@ -151,18 +148,42 @@ mod tests {
             )
         };
         let cases: [(&str, PayloadError); 7] = [
-            (r#"{"value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#, PayloadError::NoContact),
-            (r#"{"phone":"llámame","value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#, PayloadError::BadPhone("llámame".into())),
-            (r#"{"email":"sin-arroba","value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#, PayloadError::BadPhone("sin-arroba".into())),
-            (r#"{"phone":"5511987654321","value":"-3","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#, PayloadError::BadValue),
-            (r#"{"phone":"5511987654321","value":"10","currency":"reais","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#, PayloadError::BadCurrency),
-            (r#"{"phone":"5511987654321","value":"10","currency":"USD","occurred_at":"ayer","external_id":"e"}"#, PayloadError::BadTime),
-            (r#"{"phone":"5511987654321","value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"  "}"#, PayloadError::BadExternalId),
+            (
+                r#"{"value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#,
+                PayloadError::NoContact,
+            ),
+            (
+                r#"{"phone":"llámame","value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#,
+                PayloadError::BadPhone("llámame".into()),
+            ),
+            (
+                r#"{"email":"sin-arroba","value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#,
+                PayloadError::BadPhone("sin-arroba".into()),
+            ),
+            (
+                r#"{"phone":"5511987654321","value":"-3","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#,
+                PayloadError::BadValue,
+            ),
+            (
+                r#"{"phone":"5511987654321","value":"10","currency":"reais","occurred_at":"2026-12-09T10:00:00Z","external_id":"e"}"#,
+                PayloadError::BadCurrency,
+            ),
+            (
+                r#"{"phone":"5511987654321","value":"10","currency":"USD","occurred_at":"ayer","external_id":"e"}"#,
+                PayloadError::BadTime,
+            ),
+            (
+                r#"{"phone":"5511987654321","value":"10","currency":"USD","occurred_at":"2026-12-09T10:00:00Z","external_id":"  "}"#,
+                PayloadError::BadExternalId,
+            ),
         ];
         for (json, expected) in cases {
             assert_eq!(parse(json), Err(expected), "{json}");
         }
-        assert!(matches!(parse(&base(r#""extra":1"#)), Err(PayloadError::Malformed(_))));
+        assert!(matches!(
+            parse(&base(r#""extra":1"#)),
+            Err(PayloadError::Malformed(_))
+        ));
         assert!(matches!(parse("not json"), Err(PayloadError::Malformed(_))));
         assert_eq!(contact_key("ana@@"), Err(PayloadError::BadEmail("ana@@".into())));
     }

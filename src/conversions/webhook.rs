@@ -34,15 +34,18 @@ async fn receive_conversion(
     if !verify_signature(secret.expose_secret().as_bytes(), &body, signature) {
         return Err(AppError::Unauthorized("invalid signature".to_owned()));
     }
-    let payload =
-        ConversionPayload::parse(&body).map_err(|e| AppError::Unprocessable(e.to_string()))?;
+    let payload = ConversionPayload::parse(&body).map_err(|e| AppError::Unprocessable(e.to_string()))?;
     match super::record_reported(&state, &payload).await? {
         Recorded::New {
             id,
             conversations,
             agent_messages,
         } => {
-            tracing::info!(conversion = id, conversations = conversations.len(), "conversion recorded");
+            tracing::info!(
+                conversion = id,
+                conversations = conversations.len(),
+                "conversion recorded"
+            );
             Ok((
                 StatusCode::CREATED,
                 Json(json!({
@@ -53,9 +56,6 @@ async fn receive_conversion(
                 })),
             ))
         }
-        Recorded::Duplicate { id } => Ok((
-            StatusCode::OK,
-            Json(json!({ "id": id, "duplicate": true })),
-        )),
+        Recorded::Duplicate { id } => Ok((StatusCode::OK, Json(json!({ "id": id, "duplicate": true })))),
     }
 }

@@ -102,25 +102,55 @@ macro_rules! queue_sql {
     ($from:literal, $language:literal, $intent:literal, $preview:literal, $detail:literal,
      $status:literal, $since:literal, $wait:literal, $id:literal, $where:literal) => {
         concat!(
-            "SELECT ", $id, " AS id, c.id AS conversation_id, k.name AS contact_name,
-                    k.address AS contact_address, c.channel, k.market, ", $language, " AS language, ",
-            $intent, " AS intent, ", $preview, " AS preview, ", $detail, " AS detail, ",
-            $status, " AS status, ", $since, " AS since, ", $wait, " AS wait_until,
+            "SELECT ",
+            $id,
+            " AS id, c.id AS conversation_id, k.name AS contact_name,
+                    k.address AS contact_address, c.channel, k.market, ",
+            $language,
+            " AS language, ",
+            $intent,
+            " AS intent, ",
+            $preview,
+            " AS preview, ",
+            $detail,
+            " AS detail, ",
+            $status,
+            " AS status, ",
+            $since,
+            " AS since, ",
+            $wait,
+            " AS wait_until,
                     cu.id AS claimed_by, cu.username AS claimed_by_name, au.username AS assigned_name
-             FROM ", $from, "
+             FROM ",
+            $from,
+            "
              JOIN contacts k ON k.id = c.contact_id
              LEFT JOIN users cu ON cu.id = c.claimed_by AND c.claimed_until > $7
              LEFT JOIN users au ON au.id = c.assigned_to
-             WHERE ", $where, "
-               AND ($1 IS NULL OR ", $language, " = $1)
+             WHERE ",
+            $where,
+            "
+               AND ($1 IS NULL OR ",
+            $language,
+            " = $1)
                AND ($2 IS NULL OR c.channel = $2)
-               AND ($3 IS NULL OR ", $intent, " = $3)
-               AND ($4 IS NULL OR ", $detail, " LIKE $4)
+               AND ($3 IS NULL OR ",
+            $intent,
+            " = $3)
+               AND ($4 IS NULL OR ",
+            $detail,
+            " LIKE $4)
                AND ($5 IS NULL
                     OR ($5 = 0 AND c.assigned_to IS NULL AND cu.id IS NULL)
                     OR c.assigned_to = $5 OR cu.id = $5)
-               AND ($6 IS NULL OR ", $since, " <= $6)
-             ORDER BY ", $since, ", ", $id, " LIMIT $8"
+               AND ($6 IS NULL OR ",
+            $since,
+            " <= $6)
+             ORDER BY ",
+            $since,
+            ", ",
+            $id,
+            " LIMIT $8"
         )
     };
 }
@@ -213,7 +243,10 @@ impl Store {
         .bind(message_id)
         .fetch_all(pool)
         .await)?;
-        let cost: rust_decimal::Decimal = calls.iter().filter_map(|c| c.3.parse::<rust_decimal::Decimal>().ok()).sum();
+        let cost: rust_decimal::Decimal = calls
+            .iter()
+            .filter_map(|c| c.3.parse::<rust_decimal::Decimal>().ok())
+            .sum();
         let writer = calls
             .iter()
             .rev()
@@ -257,7 +290,8 @@ impl Store {
     /// How many items each queue holds, unfiltered, in [`Queue::ALL`] order.
     pub async fn queue_counts(&self) -> anyhow::Result<[i64; 4]> {
         let now = self.clock.now_millis();
-        let row: (i64, i64, i64, i64) = on_pool!(self, |pool| sqlx::query_as(
+        let row: (i64, i64, i64, i64) = on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM drafts WHERE state = 'held'),
                     (SELECT COUNT(*) FROM messages o JOIN jobs j ON j.dedupe_key = 'send:' || o.id
                       WHERE o.status = 'queued' AND o.direction = 'out' AND j.state = 'queued' AND j.run_at > $1),
@@ -267,7 +301,8 @@ impl Store {
         )
         .bind(now)
         .fetch_one(pool)
-        .await)?;
+        .await
+        })?;
         Ok([row.0, row.1, row.2, row.3])
     }
 
@@ -377,7 +412,12 @@ impl Store {
         .await
         .map(|r| r.rows_affected()))?;
         let event = match reason {
-            Some(why) => conversation_event("escalated", format!("Escalated to a manager: {why}"), conversation_id, by),
+            Some(why) => conversation_event(
+                "escalated",
+                format!("Escalated to a manager: {why}"),
+                conversation_id,
+                by,
+            ),
             None => conversation_event("escalation_resolved", "Escalation resolved", conversation_id, by),
         };
         events::insert(&mut tx, &event).await?;

@@ -11,8 +11,8 @@ mod drafts;
 mod eval_runs;
 mod events;
 mod facts;
-mod inbox;
 mod inbound;
+mod inbox;
 mod jobs;
 mod labels;
 mod model_calls;
@@ -22,10 +22,13 @@ mod users;
 
 pub use contacts::{ContactHistory, SuppressedContact};
 pub use conversations::{ConversationRow, ThreadMessage};
+pub use conversions::{ConversionRow, NewConversion, Recorded};
 pub use drafts::{ApproveOutcome, DraftRow, HeldDraft, NewDraft};
 pub use eval_runs::EvalRunSummary;
 pub use events::{DailyCount, EventRow, NewEvent};
+pub use facts::{Dimension, FactRow, FunnelRow, ReviewTotals, day_string};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
+pub use inbox::{Claim, ConversationState, NoteRow, Queue, QueueFilter, QueueItem};
 pub use jobs::{ClaimedJob, JobCounts};
 pub use labels::ReviewedMessage;
 pub use model_calls::{
@@ -34,9 +37,6 @@ pub use model_calls::{
 pub use outbound::OutboundRow;
 pub use routing_facts::ReviewedDraft;
 pub use users::{SessionUser, UserRow, UserSummary};
-pub use conversions::{ConversionRow, NewConversion, Recorded};
-pub use facts::{Dimension, FactRow, FunnelRow, ReviewTotals, day_string};
-pub use inbox::{Claim, ConversationState, NoteRow, Queue, QueueFilter, QueueItem};
 
 use crate::domain::{Clock, Millis};
 use anyhow::Context;

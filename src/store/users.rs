@@ -133,32 +133,38 @@ impl Store {
     }
 
     pub async fn set_role(&self, id: i64, role: Role) -> anyhow::Result<bool> {
-        let changed = on_pool!(self, |pool| sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-            .bind(role.as_str())
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let changed = on_pool!(self, |pool| sqlx::query(
+            "UPDATE users SET role = $1 WHERE id = $2"
+        )
+        .bind(role.as_str())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(changed > 0)
     }
 
     pub async fn set_password_hash(&self, id: i64, password_hash: &str) -> anyhow::Result<()> {
-        on_pool!(self, |pool| sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE id = $2"
+        )
+        .bind(password_hash)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Ends every session of a user: logout everywhere. Returns how many there were.
     pub async fn delete_sessions_of(&self, user_id: i64) -> anyhow::Result<u64> {
-        Ok(on_pool!(self, |pool| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?)
+        Ok(on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
     }
 }
 

@@ -80,8 +80,7 @@ struct NewUserForm {
 
 /// A username people can type: 2 to 40 letters, digits, dots, dashes or underscores.
 fn valid_username(name: &str) -> bool {
-    (2..=40).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
+    (2..=40).contains(&name.chars().count()) && name.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
 }
 
 async fn create_user(
@@ -162,7 +161,10 @@ async fn end_sessions(
     let target = state.store.user(id).await?.ok_or(AppError::NotFound)?;
     let ended = state.store.delete_sessions_of(id).await?;
     Ok((
-        flash(jar, format!("Signed {} out of {ended} session(s).", target.username)),
+        flash(
+            jar,
+            format!("Signed {} out of {ended} session(s).", target.username),
+        ),
         Redirect::to("/admin/users"),
     ))
 }

@@ -42,7 +42,9 @@ pub fn check_password_strength(password: &str) -> AppResult<()> {
         ));
     }
     if password.chars().count() > 200 {
-        return Err(AppError::Unprocessable("a password may have at most 200 characters".to_owned()));
+        return Err(AppError::Unprocessable(
+            "a password may have at most 200 characters".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -91,7 +93,10 @@ async fn change_password(
         "Not changed: the two new passwords differ."
     } else {
         check_password_strength(&form.new)?;
-        state.store.set_password_hash(user.0.id, &hash_password(&form.new)?).await?;
+        state
+            .store
+            .set_password_hash(user.0.id, &hash_password(&form.new)?)
+            .await?;
         state.store.delete_sessions_of(user.0.id).await?;
         tracing::info!("password changed; every session ended");
         return Ok((

@@ -32,7 +32,11 @@ pub fn funnel(stages: &[(&'static str, i64)]) -> Vec<FunnelBar> {
         .iter()
         .enumerate()
         .map(|(i, &(label, count))| {
-            let width = if top > 0 { (count * FUNNEL_WIDTH / top).max(2) } else { 2 };
+            let width = if top > 0 {
+                (count * FUNNEL_WIDTH / top).max(2)
+            } else {
+                2
+            };
             let bar = FunnelBar {
                 label,
                 count,
@@ -83,7 +87,7 @@ pub fn columns(points: &[(String, i64, i64)]) -> (Vec<Column>, i64) {
             }
         })
         .collect();
-    (columns, 40 + points.len() as i64 * step)
+    (columns, (40 + points.len() as i64 * step).max(520))
 }
 
 /// A line through `(label, value 0–1)` points, as an SVG `points` attribute.
@@ -91,7 +95,11 @@ pub fn line(values: &[f64], width: i64, height: i64) -> String {
     if values.is_empty() {
         return String::new();
     }
-    let step = if values.len() > 1 { (width - 60) as f64 / (values.len() - 1) as f64 } else { 0.0 };
+    let step = if values.len() > 1 {
+        (width - 60) as f64 / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
     values
         .iter()
         .enumerate()

@@ -75,7 +75,9 @@ pub fn segments(body: &str, findings: &[(Option<(usize, usize)>, String)]) -> Ve
     let mut spans: Vec<(usize, usize, &str)> = findings
         .iter()
         .filter_map(|(span, label)| span.map(|(a, b)| (a, b, label.as_str())))
-        .filter(|(a, b, _)| a < b && *b <= body.len() && body.is_char_boundary(*a) && body.is_char_boundary(*b))
+        .filter(|(a, b, _)| {
+            a < b && *b <= body.len() && body.is_char_boundary(*a) && body.is_char_boundary(*b)
+        })
         .collect();
     spans.sort_by_key(|s| (s.0, s.1));
     let mut out = Vec::new();
@@ -85,13 +87,22 @@ pub fn segments(body: &str, findings: &[(Option<(usize, usize)>, String)]) -> Ve
             continue;
         }
         if a > at {
-            out.push(Segment { text: body[at..a].to_owned(), finding: None });
+            out.push(Segment {
+                text: body[at..a].to_owned(),
+                finding: None,
+            });
         }
-        out.push(Segment { text: body[a..b].to_owned(), finding: Some(label.to_owned()) });
+        out.push(Segment {
+            text: body[a..b].to_owned(),
+            finding: Some(label.to_owned()),
+        });
         at = b;
     }
     if at < body.len() || out.is_empty() {
-        out.push(Segment { text: body[at..].to_owned(), finding: None });
+        out.push(Segment {
+            text: body[at..].to_owned(),
+            finding: None,
+        });
     }
     out
 }
@@ -130,7 +141,10 @@ fn draft_view(d: DraftRow, corrected_intent: Option<String>, model: String) -> D
         .iter()
         .map(|r| {
             let span = r["span"].as_array().and_then(|s| {
-                Some((usize::try_from(s.first()?.as_u64()?).ok()?, usize::try_from(s.get(1)?.as_u64()?).ok()?))
+                Some((
+                    usize::try_from(s.first()?.as_u64()?).ok()?,
+                    usize::try_from(s.get(1)?.as_u64()?).ok()?,
+                ))
             });
             let label = format!(
                 "{}: {}",
@@ -252,7 +266,12 @@ async fn show_conversation(
     let (jar, flash) = take_flash(jar);
     let store = &state.store;
     let conversation = store.conversation(id).await?.ok_or(AppError::NotFound)?;
-    let thread = store.thread(id).await?.into_iter().map(MessageView::from).collect();
+    let thread = store
+        .thread(id)
+        .await?
+        .into_iter()
+        .map(MessageView::from)
+        .collect();
     let mut drafts = Vec::new();
     for d in store.drafts_in_conversation(id).await? {
         let corrected = store.corrected_intent(d.id).await?;
@@ -263,7 +282,11 @@ async fn show_conversation(
         .notes(id)
         .await?
         .into_iter()
-        .map(|n| NoteView { who: n.username, body: n.body, at: timestamp(n.created_at) })
+        .map(|n| NoteView {
+            who: n.username,
+            body: n.body,
+            at: timestamp(n.created_at),
+        })
         .collect();
     let conversions = store
         .contact_conversions(id)
@@ -301,7 +324,10 @@ async fn show_conversation(
         claim_until: claim.as_ref().map(|c| timestamp(c.until)).unwrap_or_default(),
         holder: claim.map(|c| c.username).unwrap_or_default(),
         assigned: review.assigned_name.unwrap_or_default(),
-        escalation: review.escalation_reason.filter(|_| review.escalated_at.is_some()).unwrap_or_default(),
+        escalation: review
+            .escalation_reason
+            .filter(|_| review.escalated_at.is_some())
+            .unwrap_or_default(),
         outcome: match (review.outcome, review.outcome_reason) {
             (Some(o), Some(r)) => format!("{o}: {r}"),
             (Some(o), None) => o,
@@ -315,7 +341,10 @@ async fn show_conversation(
 }
 
 fn back(jar: CookieJar, conversation: i64, message: impl Into<String>) -> (CookieJar, Redirect) {
-    (flash(jar, message), Redirect::to(&format!("/conversations/{conversation}")))
+    (
+        flash(jar, message),
+        Redirect::to(&format!("/conversations/{conversation}")),
+    )
 }
 
 #[derive(Deserialize)]
@@ -336,7 +365,11 @@ async fn claim_conversation(
     let until = state.clock().now_millis() + minutes * 60_000;
     let message = match state.store.claim_conversation(id, user.0.id, until).await? {
         Some(c) if c.user_id == user.0.id => format!("Claimed: it is yours for {minutes} min."),
-        Some(c) => format!("Not claimed: {} holds it until {}.", c.username, timestamp(c.until)),
+        Some(c) => format!(
+            "Not claimed: {} holds it until {}.",
+            c.username,
+            timestamp(c.until)
+        ),
         None => "Not claimed.".to_owned(),
     };
     Ok(back(jar, id, message))
@@ -351,7 +384,15 @@ async fn release_conversation(
 ) -> AppResult<impl IntoResponse> {
     user.check_csrf(&form.csrf)?;
     let released = state.store.release_conversation(id, user.0.id).await?;
-    Ok(back(jar, id, if released { "Released." } else { "You did not hold it." }))
+    Ok(back(
+        jar,
+        id,
+        if released {
+            "Released."
+        } else {
+            "You did not hold it."
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -374,12 +415,17 @@ async fn assign_conversation(
     let (assignee, summary) = if name.is_empty() {
         (None, "Unassigned".to_owned())
     } else {
-        let target = state.store.user_by_name(name).await?.ok_or_else(|| {
-            AppError::Unprocessable(format!("there is no user called {name:?}"))
-        })?;
+        let target = state
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or_else(|| AppError::Unprocessable(format!("there is no user called {name:?}")))?;
         (Some(target.id), format!("Assigned to {}", target.username))
     };
-    state.store.assign_conversation(id, assignee, user.0.id, summary.clone()).await?;
+    state
+        .store
+        .assign_conversation(id, assignee, user.0.id, summary.clone())
+        .await?;
     Ok(back(jar, id, format!("{summary}.")))
 }
 
@@ -397,7 +443,9 @@ fn text_field(text: &str, what: &str) -> AppResult<String> {
         return Err(AppError::Unprocessable(format!("the {what} is empty")));
     }
     if text.chars().count() > 2000 {
-        return Err(AppError::Unprocessable(format!("the {what} is longer than 2000 characters")));
+        return Err(AppError::Unprocessable(format!(
+            "the {what} is longer than 2000 characters"
+        )));
     }
     Ok(text.to_owned())
 }
@@ -426,8 +474,15 @@ async fn escalate(
     user.check_csrf(&form.csrf)?;
     state.store.conversation(id).await?.ok_or(AppError::NotFound)?;
     let text = text_field(&form.text, "reason")?;
-    state.store.escalate_conversation(id, Some(&text), user.0.id).await?;
-    Ok(back(jar, id, "Escalated: managers see it in the Escalations queue."))
+    state
+        .store
+        .escalate_conversation(id, Some(&text), user.0.id)
+        .await?;
+    Ok(back(
+        jar,
+        id,
+        "Escalated: managers see it in the Escalations queue.",
+    ))
 }
 
 async fn resolve_escalation(
@@ -471,7 +526,9 @@ async fn mark_converted(
         .ok_or_else(|| AppError::Unprocessable("the value must be a positive amount".to_owned()))?;
     let currency = form.currency.trim().to_ascii_uppercase();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(AppError::Unprocessable("the currency must be a code such as EUR".to_owned()));
+        return Err(AppError::Unprocessable(
+            "the currency must be a code such as EUR".to_owned(),
+        ));
     }
     let product = form.product.trim().chars().take(200).collect::<String>();
     crate::conversions::record_marked(
@@ -521,7 +578,11 @@ async fn correct_intent(
         .parse()
         .map_err(|_| AppError::Unprocessable(format!("{:?} is not an intent", form.intent)))?;
     state.store.correct_intent(id, intent.as_str(), user.0.id).await?;
-    Ok(back(jar, draft.conversation_id, format!("Intent recorded as {intent}: it becomes a training label.")))
+    Ok(back(
+        jar,
+        draft.conversation_id,
+        format!("Intent recorded as {intent}: it becomes a training label."),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -543,7 +604,12 @@ async fn approve_draft(
     Form(form): Form<ApproveForm>,
 ) -> AppResult<impl IntoResponse> {
     user.check_csrf(&form.csrf)?;
-    let conversation = state.store.draft(id).await?.ok_or(AppError::NotFound)?.conversation_id;
+    let conversation = state
+        .store
+        .draft(id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .conversation_id;
     let approval = review::approve(
         &state,
         &user.0,
@@ -555,7 +621,10 @@ async fn approve_draft(
     .await?;
     let message = match approval {
         Ok(approved) if approved.notes.is_empty() => "Approved: the reply is on its way.".to_owned(),
-        Ok(approved) => format!("Approved: the reply is on its way. Note: {}.", approved.notes.join("; ")),
+        Ok(approved) => format!(
+            "Approved: the reply is on its way. Note: {}.",
+            approved.notes.join("; ")
+        ),
         Err(ReviewError::NotFound(_)) => return Err(AppError::NotFound),
         Err(e) => format!("Not approved: {e}."),
     };
@@ -579,7 +648,12 @@ async fn reject_draft(
     Form(form): Form<RejectForm>,
 ) -> AppResult<impl IntoResponse> {
     user.check_csrf(&form.csrf)?;
-    let conversation = state.store.draft(id).await?.ok_or(AppError::NotFound)?.conversation_id;
+    let conversation = state
+        .store
+        .draft(id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .conversation_id;
     let message = match review::reject(&state, &user.0, id, form.version, &form.reason).await? {
         Ok(()) => "Rejected: nothing will be sent.".to_owned(),
         Err(ReviewError::NotFound(_)) => return Err(AppError::NotFound),
@@ -604,14 +678,26 @@ mod tests {
         let s = segments(
             body,
             &[
-                (Some((promise, promise + "te garantizo empleo".len())), "promises: job guarantee".into()),
-                (Some((price, price + "99 €".len())), "prices: not in the catalog".into()),
+                (
+                    Some((promise, promise + "te garantizo empleo".len())),
+                    "promises: job guarantee".into(),
+                ),
+                (
+                    Some((price, price + "99 €".len())),
+                    "prices: not in the catalog".into(),
+                ),
                 (None, "policy: reviewed".into()),
             ],
         );
         assert_eq!(
             texts(&s),
-            [("El curso cuesta ", false), ("99 €", true), (" y ", false), ("te garantizo empleo", true), (" 😀", false)]
+            [
+                ("El curso cuesta ", false),
+                ("99 €", true),
+                (" y ", false),
+                ("te garantizo empleo", true),
+                (" 😀", false)
+            ]
         );
     }
 
@@ -631,7 +717,10 @@ mod tests {
                 (Some((5, 5)), "c".into()),
             ],
         );
-        assert_eq!(texts(&s), [("O", false), ("lá", true), (", preço R$ 1.497 ✓", false)]);
+        assert_eq!(
+            texts(&s),
+            [("O", false), ("lá", true), (", preço R$ 1.497 ✓", false)]
+        );
         assert_eq!(texts(&segments("hi", &[])), [("hi", false)]);
     }
 }

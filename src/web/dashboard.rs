@@ -53,7 +53,11 @@ impl Range {
             NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
                 .map_err(|_| format!("{what} must be a date like 2026-12-01, not {s:?}"))
         };
-        let to = if to.trim().is_empty() { today } else { read(to, "to")? };
+        let to = if to.trim().is_empty() {
+            today
+        } else {
+            read(to, "to")?
+        };
         let from = if from.trim().is_empty() {
             to - chrono::Duration::days(29)
         } else {
@@ -68,7 +72,7 @@ impl Range {
         Ok(Range { from, to })
     }
 
-    pub fn from_day(self) -> i64 {
+    pub fn start_day(self) -> i64 {
         epoch_day(self.from)
     }
 
@@ -76,8 +80,8 @@ impl Range {
         epoch_day(self.to)
     }
 
-    pub fn from_millis(self) -> Millis {
-        self.from_day() * DAY
+    pub fn start_millis(self) -> Millis {
+        self.start_day() * DAY
     }
 
     pub fn to_millis(self) -> Millis {
@@ -132,18 +136,24 @@ fn funnel_line(by: Dimension, row: FunnelRow) -> FunnelLine {
 }
 
 pub fn total(rows: &[FunnelRow]) -> FunnelRow {
-    rows.iter().fold(FunnelRow { key: "all".to_owned(), ..FunnelRow::default() }, |mut t, r| {
-        t.conversations += r.conversations;
-        t.inbound += r.inbound;
-        t.drafted += r.drafted;
-        t.sent += r.sent;
-        t.sent_auto += r.sent_auto;
-        t.sent_approved += r.sent_approved;
-        t.replied += r.replied;
-        t.converted += r.converted;
-        t.lost += r.lost;
-        t
-    })
+    rows.iter().fold(
+        FunnelRow {
+            key: "all".to_owned(),
+            ..FunnelRow::default()
+        },
+        |mut t, r| {
+            t.conversations += r.conversations;
+            t.inbound += r.inbound;
+            t.drafted += r.drafted;
+            t.sent += r.sent;
+            t.sent_auto += r.sent_auto;
+            t.sent_approved += r.sent_approved;
+            t.replied += r.replied;
+            t.converted += r.converted;
+            t.lost += r.lost;
+            t
+        },
+    )
 }
 
 pub struct Money {
@@ -197,15 +207,21 @@ fn minutes(ms: i64) -> String {
 pub async fn load(state: &AppState, range: Range, by: Dimension) -> anyhow::Result<Dashboard> {
     let store = &state.store;
     store.refresh_rollups().await?;
-    let (from, to) = (range.from_day(), range.to_day());
+    let (from, to) = (range.start_day(), range.to_day());
     let funnel = store.funnel(by, from, to).await?;
     let weeks = store.funnel(Dimension::Week, from, to).await?;
     let total = total(&funnel);
 
     let spend_days = store.spend_by_day(&range.from.to_string()).await?;
     let to_day = range.to.to_string();
-    let spend: Decimal = spend_days.iter().filter(|d| d.day <= to_day).map(|d| d.cost_usd).sum();
-    let conversions = store.conversions_between(range.from_millis(), range.to_millis()).await?;
+    let spend: Decimal = spend_days
+        .iter()
+        .filter(|d| d.day <= to_day)
+        .map(|d| d.cost_usd)
+        .sum();
+    let conversions = store
+        .conversions_between(range.start_millis(), range.to_millis())
+        .await?;
     let mut revenue: BTreeMap<String, Decimal> = BTreeMap::new();
     for c in &conversions {
         if let Ok(value) = c.value.parse::<Decimal>() {
@@ -223,7 +239,10 @@ pub async fn load(state: &AppState, range: Range, by: Dimension) -> anyhow::Resu
         spend: crate::web::spend::usd(spend),
         per_conversation: per(total.conversations),
         per_conversion: per(i64::try_from(conversions.len()).unwrap_or(i64::MAX)),
-        revenue: revenue.into_iter().map(|(c, v)| format!("{c} {}", v.normalize())).collect(),
+        revenue: revenue
+            .into_iter()
+            .map(|(c, v)| format!("{c} {}", v.normalize()))
+            .collect(),
         conversions: conversions.len(),
     };
 
@@ -241,17 +260,25 @@ pub async fn load(state: &AppState, range: Range, by: Dimension) -> anyhow::Resu
             "–".to_owned()
         },
         median_review: median(store.review_waits(from, to).await?).map_or("–".to_owned(), minutes),
-        rejections: store.rejection_reasons(range.from_millis(), range.to_millis()).await?,
+        rejections: store
+            .rejection_reasons(range.start_millis(), range.to_millis())
+            .await?,
         guardrails: store
             .guardrail_hits(&range.from.to_string(), &range.to.to_string())
             .await?,
-        eval_points: charts::line(&runs.iter().map(|r| r.intent_accuracy).collect::<Vec<_>>(), 520, 150),
+        eval_points: charts::line(
+            &runs.iter().map(|r| r.intent_accuracy).collect::<Vec<_>>(),
+            520,
+            150,
+        ),
         eval_labels: runs
             .iter()
             .map(|r| (day_string(r.at), format!("{:.1}%", r.intent_accuracy * 100.0)))
             .collect(),
     };
-    let failures = store.failed_sends(range.from_millis(), range.to_millis()).await?;
+    let failures = store
+        .failed_sends(range.start_millis(), range.to_millis())
+        .await?;
     Ok(Dashboard {
         funnel,
         total,
@@ -268,8 +295,11 @@ pub fn read_query(state: &AppState, query: &RangeQuery) -> AppResult<(Range, Dim
     let range = Range::parse(&query.from, &query.to, today).map_err(AppError::BadRequest)?;
     let by = match query.by.trim() {
         "" => Dimension::Language,
-        other => Dimension::parse(other)
-            .ok_or_else(|| AppError::BadRequest(format!("by must be language, channel, intent, tier or week, not {other:?}")))?,
+        other => Dimension::parse(other).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "by must be language, channel, intent, tier or week, not {other:?}"
+            ))
+        })?,
     };
     Ok((range, by))
 }
@@ -326,7 +356,11 @@ async fn show_dashboard(
             .iter()
             .map(|w| {
                 let label = key_label(Dimension::Week, &w.key).replace("week of ", "");
-                (label.get(5..).unwrap_or(&label).to_owned(), w.conversations, w.sent)
+                (
+                    label.get(5..).unwrap_or(&label).to_owned(),
+                    w.conversations,
+                    w.sent,
+                )
             })
             .collect::<Vec<_>>(),
     );
@@ -372,10 +406,10 @@ mod tests {
         let r = Range::parse("", "", today).expect("default");
         assert_eq!((r.from, r.to), (date("2026-11-10"), today));
         let r = Range::parse("2026-12-01", "2026-12-01", today).expect("one day");
-        assert_eq!(r.to_millis() - r.from_millis(), DAY - 1);
-        assert_eq!(r.from_day(), 20_788);
+        assert_eq!(r.to_millis() - r.start_millis(), DAY - 1);
+        assert_eq!(r.start_day(), 20_788);
         assert!(Range::parse("2026-12-05", "2026-12-01", today).is_err());
-        assert!(Range::parse("ayer", "", today).unwrap_err().contains("ayer"));
+        assert!(matches!(Range::parse("ayer", "", today), Err(e) if e.contains("ayer")));
     }
 
     #[test]
@@ -384,7 +418,10 @@ mod tests {
         assert_eq!(key_label(Dimension::Tier, "-1"), "no draft");
         // Epoch day 20_796 is Wednesday 2026-12-09; its week began on Monday 2026-12-07.
         let week = (20_796 + 3) / 7;
-        assert_eq!(key_label(Dimension::Week, &week.to_string()), "week of 2026-12-07");
+        assert_eq!(
+            key_label(Dimension::Week, &week.to_string()),
+            "week of 2026-12-07"
+        );
         assert_eq!(key_label(Dimension::Language, "pt"), "pt");
     }
 
@@ -393,8 +430,21 @@ mod tests {
         assert_eq!(median(vec![5, 1, 3]), Some(3));
         assert_eq!(median(vec![]), None);
         let rows = [
-            FunnelRow { key: "es".into(), conversations: 3, inbound: 3, sent: 2, converted: 1, ..FunnelRow::default() },
-            FunnelRow { key: "pt".into(), conversations: 1, inbound: 1, sent: 1, ..FunnelRow::default() },
+            FunnelRow {
+                key: "es".into(),
+                conversations: 3,
+                inbound: 3,
+                sent: 2,
+                converted: 1,
+                ..FunnelRow::default()
+            },
+            FunnelRow {
+                key: "pt".into(),
+                conversations: 1,
+                inbound: 1,
+                sent: 1,
+                ..FunnelRow::default()
+            },
         ];
         let t = total(&rows);
         assert_eq!((t.conversations, t.sent, t.converted), (4, 3, 1));

@@ -12,7 +12,14 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 /// The tables that export, by file name.
-pub const TABLES: [&str; 6] = ["funnel", "conversations", "rejections", "guardrails", "failures", "money"];
+pub const TABLES: [&str; 6] = [
+    "funnel",
+    "conversations",
+    "rejections",
+    "guardrails",
+    "failures",
+    "money",
+];
 
 fn write(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
@@ -20,7 +27,8 @@ fn write(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> anyhow
     for row in rows {
         out.write_record(&row)?;
     }
-    Ok(out.into_inner().map_err(|e| anyhow::anyhow!("while writing CSV: {e}"))?)
+    out.into_inner()
+        .map_err(|e| anyhow::anyhow!("while writing CSV: {e}"))
 }
 
 pub async fn export_table(
@@ -37,12 +45,32 @@ pub async fn export_table(
     let (range, by) = dashboard::read_query(&state, &query)?;
     let body = if name == "conversations" {
         state.store.refresh_rollups().await?;
-        let rows = state.store.conversation_facts(range.from_day(), range.to_day()).await?;
+        let rows = state
+            .store
+            .conversation_facts(range.start_day(), range.to_day())
+            .await?;
         write(
             &[
-                "conversation_id", "started_at", "language", "channel", "intent", "tier", "inbound_messages",
-                "drafts", "held", "sent_auto", "sent_approved", "replied", "converted", "approved", "rejected",
-                "edited", "edit_distance", "first_review_seconds", "outcome", "model_cost_usd",
+                "conversation_id",
+                "started_at",
+                "language",
+                "channel",
+                "intent",
+                "tier",
+                "inbound_messages",
+                "drafts",
+                "held",
+                "sent_auto",
+                "sent_approved",
+                "replied",
+                "converted",
+                "approved",
+                "rejected",
+                "edited",
+                "edit_distance",
+                "first_review_seconds",
+                "outcome",
+                "model_cost_usd",
             ],
             rows.into_iter().map(|r| {
                 vec![
@@ -73,7 +101,18 @@ pub async fn export_table(
         let data = dashboard::load(&state, range, by).await?;
         match name {
             "funnel" => write(
-                &[by.as_str(), "conversations", "inbound", "drafted", "sent", "sent_auto", "sent_approved", "replied", "converted", "lost"],
+                &[
+                    by.as_str(),
+                    "conversations",
+                    "inbound",
+                    "drafted",
+                    "sent",
+                    "sent_auto",
+                    "sent_approved",
+                    "replied",
+                    "converted",
+                    "lost",
+                ],
                 data.funnel.iter().chain(std::iter::once(&data.total)).map(|r| {
                     vec![
                         key_label(by, &r.key),
@@ -91,15 +130,23 @@ pub async fn export_table(
             )?,
             "rejections" => write(
                 &["reason", "drafts"],
-                data.quality.rejections.into_iter().map(|(r, n)| vec![r, n.to_string()]),
+                data.quality
+                    .rejections
+                    .into_iter()
+                    .map(|(r, n)| vec![r, n.to_string()]),
             )?,
             "guardrails" => write(
                 &["finding", "hits"],
-                data.quality.guardrails.into_iter().map(|(r, n)| vec![r, n.to_string()]),
+                data.quality
+                    .guardrails
+                    .into_iter()
+                    .map(|(r, n)| vec![r, n.to_string()]),
             )?,
             "failures" => write(
                 &["status", "error", "replies"],
-                data.failures.into_iter().map(|(s, e, n)| vec![s, e, n.to_string()]),
+                data.failures
+                    .into_iter()
+                    .map(|(s, e, n)| vec![s, e, n.to_string()]),
             )?,
             _ => write(
                 &["figure", "value"],
@@ -110,7 +157,12 @@ pub async fn export_table(
                     vec!["conversions".to_owned(), data.money.conversions.to_string()],
                 ]
                 .into_iter()
-                .chain(data.money.revenue.into_iter().map(|r| vec!["revenue".to_owned(), r])),
+                .chain(
+                    data.money
+                        .revenue
+                        .into_iter()
+                        .map(|r| vec!["revenue".to_owned(), r]),
+                ),
             )?,
         }
     };
@@ -118,7 +170,10 @@ pub async fn export_table(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         body,
     ))

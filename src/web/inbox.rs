@@ -46,7 +46,12 @@ pub fn reasons(json: &str) -> Vec<ReasonView> {
 
 /// Business minutes between `from` and `now` on the market's clock, counted in 5-minute steps
 /// and only as far as `enough` (an SLA check needs no more). Without a market, wall-clock time.
-pub fn business_minutes(market: Option<&Market>, from: DateTime<Utc>, now: DateTime<Utc>, enough: i64) -> i64 {
+pub fn business_minutes(
+    market: Option<&Market>,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    enough: i64,
+) -> i64 {
     let Some(market) = market else {
         return (now - from).num_minutes();
     };
@@ -158,6 +163,7 @@ struct InboxPage {
     tabs: Vec<Tab>,
     view: &'static str,
     items: Vec<ItemView>,
+    unsent: Vec<ItemView>,
     query: InboxQuery,
     sla_minutes: u32,
     breaches: usize,
@@ -202,6 +208,18 @@ async fn show_inbox(
         .into_iter()
         .map(|item| item_view(&state, item, queue, user.0.id, now))
         .collect();
+    // Replies that did not go out stay in sight on the main view too.
+    let unsent: Vec<ItemView> = if queue == Queue::Held {
+        state
+            .store
+            .queue(Queue::Failed, &QueueFilter::default(), 10)
+            .await?
+            .into_iter()
+            .map(|item| item_view(&state, item, Queue::Failed, user.0.id, now))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let counts = state.store.queue_counts().await?;
     let labels = ["Held drafts", "Waiting for window", "Failed sends", "Escalations"];
     let tabs = Queue::ALL
@@ -221,6 +239,7 @@ async fn show_inbox(
         view: queue.as_str(),
         breaches: items.iter().filter(|i| i.breached).count(),
         items,
+        unsent,
         query,
         sla_minutes: state.settings.inbox.sla_minutes,
         users: users.into_iter().map(|u| u.username).collect(),

@@ -22,14 +22,23 @@ async fn post_conversion(app: &TestApp, body: &str, secret: &str) -> (u16, Strin
 
 /// Greetings answered on their own in es, pt and en: three conversations with a sent reply.
 async fn answered(app: &TestApp) {
-    for (i, (from, text)) in [("34612345678", "holaa 👋"), ("5511987654321", "oi, tudo bem?"), ("16505551234", "hello")]
-        .iter()
-        .enumerate()
+    for (i, (from, text)) in [
+        ("34612345678", "holaa 👋"),
+        ("5511987654321", "oi, tudo bem?"),
+        ("16505551234", "hello"),
+    ]
+    .iter()
+    .enumerate()
     {
-        app.post_webhook(&text_delivery(&format!("wamid.C{i}"), from, "Contact", text)).await;
+        app.post_webhook(&text_delivery(&format!("wamid.C{i}"), from, "Contact", text))
+            .await;
     }
     app.drain().await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'sent'").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'sent'")
+            .await,
+        3
+    );
 }
 
 fn report(phone_or_email: (&str, &str), external_id: &str, occurred_at: &str) -> String {
@@ -48,7 +57,11 @@ fn report(phone_or_email: (&str, &str), external_id: &str, occurred_at: &str) ->
 async fn refused_without_a_secret_or_a_valid_signature() {
     let app = spawn_app().await;
     let body = report(("phone", "+55 11 98765-4321"), "pay_1", "2026-12-10T12:00:00Z");
-    assert_eq!(post_conversion(&app, &body, SECRET).await.0, 503, "not configured");
+    assert_eq!(
+        post_conversion(&app, &body, SECRET).await.0,
+        503,
+        "not configured"
+    );
 
     let app = spawn_app_with(|s| s.conversions.secret = Some(SECRET.into())).await;
     assert_eq!(post_conversion(&app, &body, "other-secret").await.0, 401);
@@ -63,14 +76,21 @@ async fn refused_without_a_secret_or_a_valid_signature() {
     for (bad, why) in [
         (body.replace("1497.00", "mil"), "value must be a positive decimal"),
         (body.replace("BRL", "reais"), "currency must be an ISO 4217 code"),
-        (body.replace("2026-12-10T12:00:00Z", "amanhã"), "occurred_at must be an RFC 3339"),
+        (
+            body.replace("2026-12-10T12:00:00Z", "amanhã"),
+            "occurred_at must be an RFC 3339",
+        ),
         ("{\"value\":\"1\"}".to_owned(), "not a conversion"),
     ] {
         let (status, text) = post_conversion(&app, &bad, SECRET).await;
         assert_eq!(status, 422, "{bad}");
         assert!(text.contains(why), "{text}");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM conversions").await, 0, "nothing stored");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM conversions").await,
+        0,
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
@@ -81,11 +101,18 @@ async fn attributed_once_to_the_contacts_conversations_and_replies() {
     })
     .await;
     answered(&app).await;
-    let body = report(("phone", "+55 (11) 98765-4321"), "pay_1", "2026-12-10T12:00:00-03:00");
+    let body = report(
+        ("phone", "+55 (11) 98765-4321"),
+        "pay_1",
+        "2026-12-10T12:00:00-03:00",
+    );
     let (status, text) = post_conversion(&app, &body, SECRET).await;
     assert_eq!(status, 201, "{text}");
     let answer: Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(answer["attributed_conversations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        answer["attributed_conversations"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(answer["attributed_agent_messages"], 1);
 
     // A retry of the same delivery changes nothing.
@@ -104,20 +131,35 @@ async fn attributed_once_to_the_contacts_conversations_and_replies() {
     let (status, text) = post_conversion(&app, &unknown, SECRET).await;
     assert_eq!(status, 201);
     assert!(text.contains("\"attributed_conversations\":[]"), "{text}");
-    assert_eq!(app.text("SELECT contact_key FROM conversions WHERE external_id = 'crm-77'").await, "nadie@example.com");
+    assert_eq!(
+        app.text("SELECT contact_key FROM conversions WHERE external_id = 'crm-77'")
+            .await,
+        "nadie@example.com"
+    );
 
     // The contact card and the dashboard show it.
     let rep = client();
     app.log_in(&rep, "rep").await;
     let conversation = answer["attributed_conversations"][0].as_i64().expect("id");
-    let (_, page) = app.get_page(&rep, &format!("/conversations/{conversation}")).await;
-    assert!(page.contains("1497 BRL") || page.contains("1497.00 BRL"), "{page}");
+    let (_, page) = app
+        .get_page(&rep, &format!("/conversations/{conversation}"))
+        .await;
+    assert!(
+        page.contains("1497 BRL") || page.contains("1497.00 BRL"),
+        "{page}"
+    );
     assert!(page.contains("Análise de Dados — turma março 🎓"));
     let manager = client();
     app.log_in(&manager, "manager").await;
-    let (_, page) = app.get_page(&manager, "/dashboard?from=2026-12-01&to=2026-12-31").await;
+    let (_, page) = app
+        .get_page(&manager, "/dashboard?from=2026-12-01&to=2026-12-31")
+        .await;
     assert!(page.contains("BRL 1497"), "{page}");
-    assert_eq!(app.count("SELECT CAST(SUM(converted) AS BIGINT) FROM conversation_facts").await, 1);
+    assert_eq!(
+        app.count("SELECT CAST(SUM(converted) AS BIGINT) FROM conversation_facts")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -130,21 +172,43 @@ async fn a_rep_marks_a_conversation_converted() {
         .count("SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.address = '34612345678'")
         .await;
     let (csrf, _) = {
-        let (_, page) = app.get_page(&rep, &format!("/conversations/{conversation}")).await;
+        let (_, page) = app
+            .get_page(&rep, &format!("/conversations/{conversation}"))
+            .await;
         (hidden_field(&page, "csrf"), ())
     };
     let url = format!("{}/conversations/{conversation}/converted", app.address);
-    let bad = rep.post(&url).form(&[("csrf", csrf.as_str()), ("value", "gratis"), ("currency", "EUR")]).send().await.expect("post");
+    let bad = rep
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("value", "gratis"), ("currency", "EUR")])
+        .send()
+        .await
+        .expect("post");
     assert_eq!(bad.status(), 422);
     let ok = rep
         .post(&url)
-        .form(&[("csrf", csrf.as_str()), ("value", "349,50"), ("currency", "eur"), ("product", "Python desde cero")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("value", "349,50"),
+            ("currency", "eur"),
+            ("product", "Python desde cero"),
+        ])
         .send()
         .await
         .expect("post");
     assert_eq!(ok.status(), 303);
     assert_eq!(app.text("SELECT value FROM conversions").await, "349.5");
     assert_eq!(app.text("SELECT source FROM conversions").await, "rep");
-    assert_eq!(app.count(&format!("SELECT conversation_id FROM conversion_conversations")).await, conversation);
-    assert_eq!(app.text(&format!("SELECT outcome FROM conversations WHERE id = {conversation}")).await, "converted");
+    assert_eq!(
+        app.count("SELECT conversation_id FROM conversion_conversations")
+            .await,
+        conversation
+    );
+    assert_eq!(
+        app.text(&format!(
+            "SELECT outcome FROM conversations WHERE id = {conversation}"
+        ))
+        .await,
+        "converted"
+    );
 }

@@ -1,8 +1,8 @@
 //! Integration tests: the real app, a real SQLite file, a stand-in Graph API.
 
+mod conversions;
 mod evaluation;
 mod guardrail_pages;
-mod conversions;
 mod helpers;
 mod inbox;
 mod labels;
