@@ -97,7 +97,11 @@ async fn main() -> anyhow::Result<()> {
     let now = app.state.clock().now_millis();
     let started = Instant::now();
     load(&url, conversations, now).await?;
-    let messages = app.state.store.scalar_i64("SELECT COUNT(*) FROM messages").await?;
+    let messages = app
+        .state
+        .store
+        .scalar_i64("SELECT COUNT(*) FROM messages")
+        .await?;
     println!(
         "loaded {conversations} conversations, {messages} messages in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -109,7 +113,12 @@ async fn main() -> anyhow::Result<()> {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let login = client.get(format!("{address}/login")).send().await?.text().await?;
+    let login = client
+        .get(format!("{address}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
     let marker = "name=\"csrf\" value=\"";
     let csrf = login
         .split(marker)
@@ -119,12 +128,19 @@ async fn main() -> anyhow::Result<()> {
         .to_owned();
     client
         .post(format!("{address}/login"))
-        .form(&[("username", "manager"), ("password", PASSWORD), ("csrf", csrf.as_str())])
+        .form(&[
+            ("username", "manager"),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+        ])
         .send()
         .await?;
 
     let first = time(&client, &format!("{address}/dashboard")).await?;
-    println!("first dashboard (builds the roll-up of every conversation): {} ms", first.as_millis());
+    println!(
+        "first dashboard (builds the roll-up of every conversation): {} ms",
+        first.as_millis()
+    );
     let pages = [
         "/dashboard",
         "/dashboard?by=week",
