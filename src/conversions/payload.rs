@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(p.value.to_string(), "1497.00");
         assert_eq!(p.currency, "BRL");
         assert_eq!(p.product, "Análise de Dados");
-        assert_eq!(p.occurred_at, 1_765_308_600_000);
+        assert_eq!(p.occurred_at, 1_796_844_600_000);
         let p = parse(r#"{"email":" Marta.Lopez@Example.ES ","value":349.5,"currency":"EUR","product":"Python desde cero 🐍","occurred_at":"2026-12-09T10:00:00Z","external_id":"crm-9"}"#)
             .expect("valid");
         assert_eq!(p.contact, "marta.lopez@example.es");

@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(cols[1].total_h, COLUMNS_HEIGHT);
         assert_eq!(cols[0].part_h, COLUMNS_HEIGHT / 4);
         assert!(width > cols[1].x);
-        assert_eq!(line(&[1.0, 0.0], 260, 130), "40.0,10.0 220.0,110.0");
+        assert_eq!(line(&[1.0, 0.0], 260, 130), "40.0,10.0 240.0,110.0");
         assert_eq!(line(&[], 260, 130), "");
     }
 }
