@@ -34,6 +34,46 @@ pub struct Settings {
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     /// Logs, metrics, redaction, retention and trace export (see `observability`).
     pub observability: crate::observability::ObservabilitySettings,
+    /// The review inbox: claims and the service-level target.
+    pub inbox: InboxSettings,
+    /// The conversion webhook and attribution.
+    pub conversions: ConversionSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboxSettings {
+    /// A claim on a conversation lapses after this many minutes.
+    pub claim_minutes: u32,
+    /// The answer target, in business minutes of the contact's market.
+    pub sla_minutes: u32,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        InboxSettings {
+            claim_minutes: 15,
+            sla_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConversionSettings {
+    /// Signs `/webhooks/conversion` (`X-Tuesday-Signature`). Without it the webhook answers 503.
+    pub secret: Option<SecretString>,
+    /// A conversion is attributed to the contact's conversations in this many days before it.
+    pub attribution_days: u32,
+}
+
+impl Default for ConversionSettings {
+    fn default() -> Self {
+        ConversionSettings {
+            secret: None,
+            attribution_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +178,8 @@ impl Default for Settings {
             failover: crate::failover::FailoverSettings::default(),
             clock_start: None,
             observability: Default::default(),
+            inbox: InboxSettings::default(),
+            conversions: ConversionSettings::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod conversions;
 pub mod domain;
 pub mod eval;
 pub mod failover;

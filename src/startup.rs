@@ -164,6 +164,7 @@ pub fn create_router(state: AppState) -> Router {
         .merge(channels::whatsapp::router())
         .merge(channels::email::router())
         .merge(channels::twilio::router())
+        .merge(crate::conversions::router())
         .merge(web::router())
         .merge(web::ops::router())
         .nest_service("/static", ServeDir::new(static_dir()))

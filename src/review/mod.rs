@@ -23,6 +23,22 @@ pub enum ReviewError {
     Blocked(String),
     #[error("only a manager may override the guardrails")]
     OverrideNotAllowed,
+    #[error("{0} has claimed this conversation")]
+    ClaimedBy(String),
+}
+
+/// Refuses a rep's decision on a conversation someone else holds; managers may step in.
+async fn check_claim(
+    state: &AppState,
+    user: &SessionUser,
+    conversation_id: i64,
+) -> anyhow::Result<Result<(), ReviewError>> {
+    match state.store.claim(conversation_id).await? {
+        Some(claim) if claim.user_id != user.id && user.role < Role::Manager => {
+            Ok(Err(ReviewError::ClaimedBy(claim.username)))
+        }
+        _ => Ok(Ok(())),
+    }
 }
 
 /// An approved reply, with the guardrails' remaining concerns for the reviewer to see.
@@ -44,6 +60,9 @@ pub async fn approve(
     let Some(draft) = state.store.draft(draft_id).await? else {
         return Ok(Err(ReviewError::NotFound(draft_id)));
     };
+    if let Err(e) = check_claim(state, user, draft.conversation_id).await? {
+        return Ok(Err(e));
+    }
     let final_body = match edited {
         Some(text) => text.trim(),
         None => draft.body.as_str(),
@@ -123,8 +142,11 @@ pub async fn reject(
     version: i64,
     reason: &str,
 ) -> anyhow::Result<Result<(), ReviewError>> {
-    if state.store.draft(draft_id).await?.is_none() {
+    let Some(draft) = state.store.draft(draft_id).await? else {
         return Ok(Err(ReviewError::NotFound(draft_id)));
+    };
+    if let Err(e) = check_claim(state, user, draft.conversation_id).await? {
+        return Ok(Err(e));
     }
     let reason = if reason.trim().is_empty() {
         "no reason given"

@@ -24,7 +24,7 @@ impl Store {
     pub async fn reviewed_messages(&self, since: Millis) -> anyhow::Result<Vec<ReviewedMessage>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
-            "SELECT d.message_id, m.body AS text, d.language, d.intent, d.state, d.body AS draft,
+            "SELECT d.message_id, m.body AS text, d.language, COALESCE(d.corrected_intent, d.intent) AS intent, d.state, d.body AS draft,
                     d.final_body, d.reject_reason, d.decided_at
              FROM drafts d JOIN messages m ON m.id = d.message_id
              WHERE d.state IN ('approved', 'rejected') AND d.decided_at >= $1 AND m.kind IN ('text', 'button', 'interactive', 'email')

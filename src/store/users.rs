@@ -110,4 +110,70 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(())
     }
+
+    /// Every user, by name, with how many sessions they have open.
+    pub async fn users(&self) -> anyhow::Result<Vec<UserSummary>> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT u.id, u.username, u.role, u.created_at,
+                    (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > $1) AS sessions
+             FROM users u ORDER BY u.username"
+        )
+        .bind(self.clock.now_millis())
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    pub async fn user(&self, id: i64) -> anyhow::Result<Option<UserRow>> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, username, role, password_hash FROM users WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
+    }
+
+    pub async fn set_role(&self, id: i64, role: Role) -> anyhow::Result<bool> {
+        let changed = on_pool!(self, |pool| sqlx::query(
+            "UPDATE users SET role = $1 WHERE id = $2"
+        )
+        .bind(role.as_str())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed > 0)
+    }
+
+    pub async fn set_password_hash(&self, id: i64, password_hash: &str) -> anyhow::Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE id = $2"
+        )
+        .bind(password_hash)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Ends every session of a user: logout everywhere. Returns how many there were.
+    pub async fn delete_sessions_of(&self, user_id: i64) -> anyhow::Result<u64> {
+        Ok(on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+}
+
+/// A user as the admin page lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub created_at: Millis,
+    pub sessions: i64,
 }

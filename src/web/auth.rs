@@ -29,6 +29,98 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(show_login).post(log_in))
         .route("/logout", post(log_out))
+        .route("/account", get(show_account))
+        .route("/account/password", post(change_password))
+        .route("/account/logout-everywhere", post(log_out_everywhere))
+}
+
+/// Refuses passwords too short to survive a guess.
+pub fn check_password_strength(password: &str) -> AppResult<()> {
+    if password.chars().count() < 10 {
+        return Err(AppError::Unprocessable(
+            "a password needs at least 10 characters".to_owned(),
+        ));
+    }
+    if password.chars().count() > 200 {
+        return Err(AppError::Unprocessable(
+            "a password may have at most 200 characters".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: crate::web::templates::Layout,
+}
+
+async fn show_account(user: CurrentUser, jar: CookieJar) -> impl IntoResponse {
+    let (jar, flash) = take_flash(jar);
+    (
+        jar,
+        Page(AccountPage {
+            layout: crate::web::templates::Layout::new("Your account", &user.0, flash),
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+/// Changes the signed-in user's password and ends every other session of theirs.
+#[tracing::instrument(skip_all, fields(user = user.0.id))]
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    let row = state.store.user(user.0.id).await?.ok_or(AppError::NotFound)?;
+    let (current, hash) = (form.current.clone(), row.password_hash.clone());
+    let valid = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let message = if !valid {
+        "Not changed: the current password is wrong."
+    } else if form.new != form.repeat {
+        "Not changed: the two new passwords differ."
+    } else {
+        check_password_strength(&form.new)?;
+        state
+            .store
+            .set_password_hash(user.0.id, &hash_password(&form.new)?)
+            .await?;
+        state.store.delete_sessions_of(user.0.id).await?;
+        tracing::info!("password changed; every session ended");
+        return Ok((
+            jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+            Redirect::to("/login"),
+        )
+            .into_response());
+    };
+    Ok((flash(jar, message), Redirect::to("/account")).into_response())
+}
+
+async fn log_out_everywhere(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<impl IntoResponse> {
+    user.check_csrf(&form.csrf)?;
+    let ended = state.store.delete_sessions_of(user.0.id).await?;
+    tracing::info!(user = user.0.id, ended, "signed out everywhere");
+    Ok((
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        Redirect::to("/login"),
+    ))
 }
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {

@@ -4,9 +4,12 @@
 mod admin;
 mod audit;
 pub mod auth;
+mod charts;
+mod conversation;
 mod dashboard;
 pub mod error;
 mod evaluation;
+mod exports;
 mod guardrails;
 mod inbox;
 pub mod ops;
@@ -23,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(inbox::router())
+        .merge(conversation::router())
         .merge(dashboard::router())
         .merge(traces::router())
         .merge(admin::router())

@@ -449,20 +449,37 @@ async fn a_message_past_its_window_takes_the_template_path_without_a_model() {
     let (app, standin) = spawn_routed(|s| {
         s.routing.tau0 = 0.0;
         s.whatsapp.reengagement_template = Some(
-            toml::from_str(r#"name = "volvemos_a_hablar"
-languages = { es = "es", pt = "pt_BR", en = "en_US" }"#)
+            toml::from_str(
+                r#"name = "volvemos_a_hablar"
+languages = { es = "es", pt = "pt_BR", en = "en_US" }"#,
+            )
             .expect("template"),
         );
     })
     .await;
-    let day_ago = (TEST_CLOCK.now() - chrono::Duration::hours(25)).timestamp().to_string();
-    let body = text_delivery("wamid.LATE", "34612345678", "Lucía", "hola, quiero hablar con un asesor sobre el curso")
-        .replace(&format!("\"timestamp\":\"{}\"", now_seconds()), &format!("\"timestamp\":\"{day_ago}\""));
+    let day_ago = (TEST_CLOCK.now() - chrono::Duration::hours(25))
+        .timestamp()
+        .to_string();
+    let body = text_delivery(
+        "wamid.LATE",
+        "34612345678",
+        "Lucía",
+        "hola, quiero hablar con un asesor sobre el curso",
+    )
+    .replace(
+        &format!("\"timestamp\":\"{}\"", now_seconds()),
+        &format!("\"timestamp\":\"{day_ago}\""),
+    );
     assert!(body.contains(&day_ago), "{body}");
     assert_eq!(app.post_webhook(&body).await.status(), 200);
     app.drain().await;
-    let id = app.count("SELECT id FROM messages WHERE external_id = 'wamid.LATE'").await;
-    assert!(standin.requests().is_empty(), "no model is asked to draft what cannot be sent");
+    let id = app
+        .count("SELECT id FROM messages WHERE external_id = 'wamid.LATE'")
+        .await;
+    assert!(
+        standin.requests().is_empty(),
+        "no model is asked to draft what cannot be sent"
+    );
     let reasons: Vec<String> = detail(&app, id, "route")
         .await
         .iter()

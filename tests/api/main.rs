@@ -1,5 +1,6 @@
 //! Integration tests: the real app, a real SQLite file, a stand-in Graph API.
 
+mod conversions;
 mod email;
 mod email_fixtures;
 mod email_smtp;
@@ -9,6 +10,7 @@ mod failover;
 mod guardrail_pages;
 mod helpers;
 mod hostile;
+mod inbox;
 mod labels;
 mod observability;
 mod review;
