@@ -18,7 +18,6 @@ ALTER TABLE drafts ADD COLUMN corrected_intent TEXT;
 CREATE INDEX drafts_conversation ON drafts (conversation_id, id);
 CREATE INDEX drafts_decided ON drafts (decided_at);
 CREATE INDEX messages_status ON messages (status, created_at);
-CREATE INDEX events_at ON events (at);
 
 -- Private notes on a conversation, never sent.
 CREATE TABLE notes (
