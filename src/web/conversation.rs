@@ -628,6 +628,16 @@ async fn correct_intent(
     ))
 }
 
+/// The conversation a review form's draft belongs to, where its answer redirects.
+async fn conversation_of_draft(state: &AppState, draft_id: i64) -> AppResult<i64> {
+    Ok(state
+        .store
+        .draft(draft_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .conversation_id)
+}
+
 #[derive(Deserialize)]
 struct ApproveForm {
     csrf: String,
@@ -647,12 +657,7 @@ async fn approve_draft(
     Form(form): Form<ApproveForm>,
 ) -> AppResult<impl IntoResponse> {
     user.check_csrf(&form.csrf)?;
-    let conversation = state
-        .store
-        .draft(id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .conversation_id;
+    let conversation = conversation_of_draft(&state, id).await?;
     let approval = review::approve(
         &state,
         &user.0,
@@ -691,12 +696,7 @@ async fn reject_draft(
     Form(form): Form<RejectForm>,
 ) -> AppResult<impl IntoResponse> {
     user.check_csrf(&form.csrf)?;
-    let conversation = state
-        .store
-        .draft(id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .conversation_id;
+    let conversation = conversation_of_draft(&state, id).await?;
     let message = match review::reject(&state, &user.0, id, form.version, &form.reason).await? {
         Ok(()) => "Rejected: nothing will be sent.".to_owned(),
         Err(ReviewError::NotFound(_)) => return Err(AppError::NotFound),
