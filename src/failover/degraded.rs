@@ -56,10 +56,10 @@ pub async fn resume(state: &AppState, message_id: i64) -> anyhow::Result<Outcome
     )
     .on(message_id, conversation_id)
     .detail(json!({ "reason": REASON }));
-    if !state.store.reopen_degraded(message_id, event).await? {
-        // A person reviewed it meanwhile: their decision stands.
-        return Ok(Outcome::Done);
-    }
+    // Sets the degraded draft aside, unless a person reviewed it meanwhile (their decision
+    // stands) or an earlier run of this job already did and was cut short before drafting
+    // again. Either way the pipeline finishes the work: it leaves a message with a draft alone.
+    state.store.reopen_degraded(message_id, event).await?;
     crate::pipeline::process_inbound(state, message_id).await
 }
 

@@ -234,6 +234,16 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     if decision.auto_send {
         state.jobs_ready.notify_waiters();
     }
+    // One line per message for the logs; the span around it names the message and its trace.
+    tracing::info!(
+        language = %detected.language,
+        %intent,
+        classified_by = %routed_class.tier,
+        drafted_by = %routed.tier,
+        decision = kind,
+        degraded,
+        "message processed"
+    );
     Ok(Outcome::Done)
 }
 

@@ -2,7 +2,7 @@
 //! the sale, and to the agent's replies sent in them. A webhook delivery is idempotent on its
 //! `external_id`.
 
-use super::events;
+use super::events::{self, NewEvent};
 use super::inbox::conversation_event;
 use super::{Store, on_pool, on_tx};
 use crate::domain::Millis;
@@ -132,6 +132,36 @@ impl Store {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        // Each credited reply's trace (the inbound message it answered) shows the conversion.
+        let credited: Vec<(i64, i64, i64)> = on_tx!(&mut tx, |conn| sqlx::query_as(
+            "SELECT m.id, m.reply_to, m.conversation_id FROM conversion_messages cm
+             JOIN messages m ON m.id = cm.message_id
+             WHERE cm.conversion_id = $1 AND m.reply_to IS NOT NULL ORDER BY m.id"
+        )
+        .bind(id)
+        .fetch_all(conn)
+        .await)?;
+        for (outbound_id, inbound_id, conversation_id) in credited {
+            let mut event = NewEvent::new(
+                "conversion",
+                format!(
+                    "Conversion attributed: {} {} ({}), to the reply sent as message {outbound_id}",
+                    c.value, c.currency, c.product
+                ),
+            )
+            .on(inbound_id, conversation_id)
+            .detail(json!({
+                "conversion_id": id,
+                "outbound_id": outbound_id,
+                "source": c.source,
+                "external_id": c.external_id,
+                "value": c.value,
+                "currency": c.currency,
+                "product": c.product,
+            }));
+            event.user_id = c.recorded_by;
+            events::insert(&mut tx, &event).await?;
+        }
         let conversations: Vec<i64> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
             "SELECT conversation_id FROM conversion_conversations WHERE conversion_id = $1
              ORDER BY conversation_id"

@@ -121,6 +121,31 @@ async fn attributed_once_to_the_contacts_conversations_and_replies() {
     assert!(text.contains("\"duplicate\":true"), "{text}");
     assert_eq!(app.count("SELECT COUNT(*) FROM conversions").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM conversion_messages").await, 1);
+    // The credited reply's trace, the Brazilian contact's message, ends with the conversion;
+    // the other two traces do not have one, and the retry added none.
+    let inbound = app
+        .count("SELECT id FROM messages WHERE external_id = 'wamid.C1'")
+        .await;
+    let attributed = app
+        .text(&format!(
+            "SELECT detail FROM events WHERE kind = 'conversion' AND message_id = {inbound}"
+        ))
+        .await;
+    let attributed: Value = serde_json::from_str(&attributed).expect("detail");
+    assert_eq!(attributed["value"], "1497");
+    assert_eq!(attributed["external_id"], "pay_1");
+    assert_eq!(
+        attributed["outbound_id"].as_i64(),
+        Some(
+            app.count(&format!("SELECT id FROM messages WHERE reply_to = {inbound}"))
+                .await
+        )
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE kind = 'conversion'")
+            .await,
+        1
+    );
 
     // A sale 45 days later is outside the window; an unknown email is stored unattributed.
     let late = report(("phone", "5511987654321"), "pay_2", "2027-01-24T12:00:00Z");
@@ -149,6 +174,9 @@ async fn attributed_once_to_the_contacts_conversations_and_replies() {
         "{page}"
     );
     assert!(page.contains("Análise de Dados — turma março 🎓"));
+    let (status, trace) = app.get_page(&rep, &format!("/messages/{inbound}/trace")).await;
+    assert_eq!(status, 200);
+    assert!(trace.contains("Conversion attributed: 1497 BRL"), "{trace}");
     let manager = client();
     app.log_in(&manager, "manager").await;
     let (_, page) = app

@@ -320,6 +320,62 @@ async fn a_draft_a_person_already_reviewed_is_left_alone_on_recovery() {
     assert!(!trace_kinds(&app, id).await.iter().any(|(k, _)| k == "resumed"));
 }
 
+/// A process killed between setting the degraded draft aside and drafting again leaves the
+/// message with no draft; the resume job, run again, drafts it.
+#[tokio::test]
+async fn a_resume_cut_short_after_setting_the_draft_aside_drafts_again() {
+    let (app, standin) = spawn_routed(quick_failover).await;
+    let cases = [
+        ("wamid.K1", "34612345678", "kiero ablar con un asesor xfa 🙏"),
+        ("wamid.K2", "5511987654321", "quero falar com um consultor"),
+        ("wamid.K3", "14155550123", "can i talk to an advisor pls"),
+    ];
+    let mut ids = Vec::new();
+    for (wamid, from, text) in cases {
+        ids.push(send(&app, wamid, from, text).await);
+    }
+    assert_eq!(app.state.store.degraded_waiting().await.expect("waiting"), 3);
+    // What the killed run had done: the degraded drafts are set aside, none drafted again.
+    for id in &ids {
+        let event = tuesday::store::NewEvent::new("resumed", "set aside before the kill");
+        let conversation_id = app
+            .count(&format!("SELECT conversation_id FROM messages WHERE id = {id}"))
+            .await;
+        let taken = app
+            .state
+            .store
+            .reopen_degraded(*id, event.on(*id, conversation_id))
+            .await
+            .expect("reopen");
+        assert!(taken);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
+    standin.otherwise(Some(Arc::new(|request: &ModelRequest| {
+        let text = request.body.to_string();
+        if text.contains("asesor") {
+            drafted("¡Claro! Un asesor te escribirá enseguida.")
+        } else if text.contains("consultor") {
+            drafted("Claro! Um consultor vai falar com você em breve.")
+        } else {
+            drafted("Sure! An advisor will write to you shortly.")
+        }
+    })));
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    app.drain().await;
+    for id in &ids {
+        assert_eq!(
+            app.text(&format!("SELECT source FROM drafts WHERE message_id = {id}"))
+                .await,
+            "model:standard:claude-sonnet-5",
+            "message {id} drafted again"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn shutdown_stops_claiming_and_releases_what_outlives_the_grace_period() {
     let (app, standin) = spawn_routed(|s| {

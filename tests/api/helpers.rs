@@ -394,7 +394,19 @@ pub fn serve_command(database_url: &str, graph_base: &str) -> std::process::Comm
 }
 
 /// Starts a `tuesday serve` and returns it with the URL it serves on, once it says it is ready.
-pub fn spawn_serve(mut command: std::process::Command) -> (std::process::Child, String) {
+pub fn spawn_serve(command: std::process::Command) -> (std::process::Child, String) {
+    let (child, url, _) = spawn_serve_logged(command);
+    (child, url)
+}
+
+/// Like [`spawn_serve`], also keeping every line the process writes to stdout after it is ready.
+pub fn spawn_serve_logged(
+    mut command: std::process::Command,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     use std::io::{BufRead, BufReader};
     let mut child = command.spawn().expect("start tuesday");
     let stdout = child.stdout.take().expect("stdout");
@@ -409,8 +421,14 @@ pub fn spawn_serve(mut command: std::process::Command) -> (std::process::Child, 
         }
     };
     // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().expect("log lock").push(line);
+        }
+    });
+    (child, url, log)
 }
 
 /// Posts `body` to the webhook of the Tuesday at `url`, signed with the app secret as Meta would.

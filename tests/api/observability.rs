@@ -17,6 +17,7 @@ use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use secrecy::SecretString;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -678,4 +679,83 @@ async fn retention_clears_bodies_and_keeps_the_dashboard_counts() {
     app.log_in(&manager, "manager").await;
     let (status, _) = app.get_page(&manager, "/dashboard").await;
     assert_eq!(status, 200);
+}
+
+/// With `observability.log_format = "json"`, every log line is one JSON object, and the line a
+/// processed message writes names that message and its trace id; no secret appears in any line.
+#[tokio::test]
+async fn json_logs_carry_the_message_and_trace_ids() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(dir.path()).await;
+    let (graph_base, _graph) = spawn_graph().await;
+    let mut command = serve_command(&database_url, &graph_base);
+    command
+        .env("TUESDAY_OBSERVABILITY__LOG_FORMAT", "json")
+        .env("RUST_LOG", "info");
+    let (mut child, url, log) = spawn_serve_logged(command);
+    let http = client();
+    let texts = [
+        (
+            "wamid.J1",
+            "34612345678",
+            "hola, cuanto cuesta el curso de python? 🐍",
+        ),
+        ("wamid.J2", "5511987654321", "oi, qual o preço do curso de dados"),
+        ("wamid.J3", "14155550123", "hi! how much is the data course"),
+    ];
+    for (wamid, from, text) in texts {
+        assert!(post_signed(&http, &url, &text_delivery(wamid, from, "Contact", text)).await);
+    }
+    let processed = |lines: &[String]| -> Vec<Value> {
+        lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["message"] == "message processed")
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while processed(&log.lock().expect("log")).len() < texts.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 'message processed' lines"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+
+    let store = tuesday::store::Store::connect(&database_url)
+        .await
+        .expect("connect");
+    let lines = log.lock().expect("log").clone();
+    for (wamid, _, _) in texts {
+        let id = store
+            .scalar_i64(&format!("SELECT id FROM messages WHERE external_id = '{wamid}'"))
+            .await
+            .expect("message id");
+        let line = processed(&lines)
+            .into_iter()
+            .find(|v| v["span"]["message_id"] == id)
+            .unwrap_or_else(|| panic!("no line for message {id}: {lines:#?}"));
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(
+            line["span"]["trace_id"],
+            tuesday::observability::export::trace_id_hex(id)
+        );
+        assert!(
+            line["intent"].is_string() && line["decision"].is_string(),
+            "{line}"
+        );
+        // The job around it is named too.
+        let spans = line["spans"].as_array().expect("span list");
+        assert!(spans.iter().any(|s| s["name"] == "job"), "{line}");
+    }
+    for line in lines.iter().filter(|l| l.starts_with('{')) {
+        let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value["timestamp"].is_string(), "{line}");
+        assert!(
+            !line.contains(APP_SECRET) && !line.contains(ACCESS_TOKEN),
+            "{line}"
+        );
+    }
 }
