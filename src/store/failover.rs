@@ -5,6 +5,15 @@ use super::{Store, events, jobs, on_pool, on_tx};
 use crate::domain::Millis;
 use crate::jobs::Job;
 use crate::store::NewEvent;
+use serde_json::json;
+
+/// A degraded period in the dashboard's history: `until` is `None` while it lasts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DegradedPeriod {
+    pub since: Millis,
+    pub until: Option<Millis>,
+    pub reason: String,
+}
 
 /// Degraded mode as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,15 +25,23 @@ pub struct DegradedMode {
 impl Store {
     /// Enters degraded mode unless it is already on. Returns whether this call entered it.
     pub async fn enter_degraded(&self, reason: &str) -> anyhow::Result<bool> {
-        let added = on_pool!(self, |pool| sqlx::query(
+        let mut tx = self.begin().await?;
+        let now = tx.now;
+        let added = on_tx!(&mut tx, |conn| sqlx::query(
             "INSERT INTO degraded_mode (id, since, reason) VALUES (1, $1, $2)
              ON CONFLICT (id) DO NOTHING",
         )
-        .bind(self.clock.now_millis())
+        .bind(now)
         .bind(reason)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+        if added == 1 {
+            let event = NewEvent::new("degraded_started", format!("Degraded mode: {reason}"))
+                .detail(json!({ "reason": reason }));
+            events::insert(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
         Ok(added == 1)
     }
 
@@ -33,12 +50,20 @@ impl Store {
     pub async fn leave_degraded(&self) -> anyhow::Result<Option<Millis>> {
         let now = self.clock.now_millis();
         let mut tx = self.begin().await?;
-        let since: Option<Millis> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
-            "DELETE FROM degraded_mode WHERE id = 1 RETURNING since"
+        let ended: Option<(Millis, String)> = on_tx!(&mut tx, |conn| sqlx::query_as(
+            "DELETE FROM degraded_mode WHERE id = 1 RETURNING since, reason"
         )
         .fetch_optional(conn)
         .await)?;
-        if since.is_some() {
+        let since = ended.as_ref().map(|(since, _)| *since);
+        if let Some((since, reason)) = ended {
+            let lasted = now - since;
+            let event = NewEvent::new(
+                "degraded_ended",
+                format!("Degraded mode over after {} s: a model answered", lasted / 1000),
+            )
+            .detail(json!({ "since": since, "lasted_ms": lasted, "reason": reason }));
+            events::insert(&mut tx, &event).await?;
             on_tx!(&mut tx, |conn| sqlx::query(
                 "UPDATE jobs SET run_at = $1 WHERE kind = $2 AND state = 'queued' AND run_at > $1"
             )
@@ -121,5 +146,53 @@ impl Store {
         }
         tx.commit().await?;
         Ok(taken == 1)
+    }
+
+    /// The degraded periods that ended in the day range (`YYYY-MM-DD`, inclusive), oldest
+    /// first, then the one still running.
+    pub async fn degraded_periods(
+        &self,
+        from_day: &str,
+        to_day: &str,
+    ) -> anyhow::Result<Vec<DegradedPeriod>> {
+        let ended: Vec<(Millis, String)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT at, detail FROM events WHERE day >= $1 AND day <= $2 AND kind = 'degraded_ended'
+             ORDER BY at"
+        )
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(pool)
+        .await)?;
+        let mut periods: Vec<DegradedPeriod> = ended
+            .into_iter()
+            .map(|(until, detail)| {
+                let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+                DegradedPeriod {
+                    since: detail["since"].as_i64().unwrap_or(until),
+                    until: Some(until),
+                    reason: detail["reason"].as_str().unwrap_or_default().to_owned(),
+                }
+            })
+            .collect();
+        if let Some(now) = self.degraded_mode().await? {
+            periods.push(DegradedPeriod {
+                since: now.since,
+                until: None,
+                reason: now.reason,
+            });
+        }
+        Ok(periods)
+    }
+
+    /// How many times a task left a model for the next one in its chain, in the day range.
+    pub async fn failovers(&self, from_day: &str, to_day: &str) -> anyhow::Result<i64> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE day >= $1 AND day <= $2 AND kind = 'route'
+               AND detail LIKE '%\"hop\":true%'"
+        )
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_one(pool)
+        .await)?)
     }
 }

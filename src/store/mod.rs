@@ -36,7 +36,7 @@ pub use email::{EmailIngest, EmailThread, EmailView};
 pub use eval_runs::EvalRunSummary;
 pub use events::{DailyCount, EventRow, NewEvent};
 pub use facts::{Dimension, FactRow, FunnelRow, ReviewTotals, day_string};
-pub use failover::DegradedMode;
+pub use failover::{DegradedMode, DegradedPeriod};
 pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use inbox::{Claim, ConversationState, NoteRow, Queue, QueueFilter, QueueItem};
 pub use jobs::{ClaimedJob, JobCounts};

@@ -185,6 +185,15 @@ pub struct Dashboard {
     pub money: Money,
     pub quality: Quality,
     pub failures: Vec<(String, String, i64)>,
+    pub reliability: Reliability,
+}
+
+/// Failovers and degraded periods in the range.
+pub struct Reliability {
+    /// Times a task moved on to the next model of its chain.
+    pub failovers: i64,
+    /// `(since, until or "still on", how long, why)`.
+    pub degraded: Vec<(String, String, String, String)>,
 }
 
 fn median(mut values: Vec<i64>) -> Option<i64> {
@@ -279,6 +288,24 @@ pub async fn load(state: &AppState, range: Range, by: Dimension) -> anyhow::Resu
     let failures = store
         .failed_sends(range.start_millis(), range.to_millis())
         .await?;
+    let (from_day, to_day) = (range.from.to_string(), range.to.to_string());
+    let now = state.clock().now_millis();
+    let reliability = Reliability {
+        failovers: store.failovers(&from_day, &to_day).await?,
+        degraded: store
+            .degraded_periods(&from_day, &to_day)
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    crate::web::timestamp(p.since),
+                    p.until.map_or("still on".to_owned(), crate::web::timestamp),
+                    minutes(p.until.unwrap_or(now) - p.since),
+                    p.reason,
+                )
+            })
+            .collect(),
+    };
     Ok(Dashboard {
         funnel,
         total,
@@ -286,6 +313,7 @@ pub async fn load(state: &AppState, range: Range, by: Dimension) -> anyhow::Resu
         money,
         quality,
         failures,
+        reliability,
     })
 }
 
@@ -321,6 +349,7 @@ struct DashboardPage {
     money: Money,
     quality: Quality,
     failures: Vec<(String, String, i64)>,
+    reliability: Reliability,
     queued_jobs: i64,
     failed_jobs: i64,
     whatsapp_configured: bool,
@@ -382,6 +411,7 @@ async fn show_dashboard(
         money: data.money,
         quality: data.quality,
         failures: data.failures,
+        reliability: data.reliability,
         queued_jobs: jobs.queued + jobs.running,
         failed_jobs: jobs.failed,
         whatsapp_configured: state.whatsapp.is_configured(),

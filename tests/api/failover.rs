@@ -276,6 +276,27 @@ async fn a_full_outage_degrades_then_recovery_drafts_the_held_work_again() {
     );
     let (_, dashboard) = app.get_page(&manager, "/dashboard").await;
     assert!(!dashboard.contains("Degraded mode since"));
+    // The reliability section keeps the period that ended, with its reason.
+    assert!(dashboard.contains("Degraded periods"), "{dashboard}");
+    let periods = dashboard
+        .split("degraded-periods")
+        .nth(1)
+        .expect("a table of degraded periods");
+    assert_eq!(periods.matches("<tr><td>").count(), 1, "{periods}");
+    assert!(periods.contains("every model of a task"), "{periods}");
+    assert!(!periods.contains("still on"));
+    let failovers: i64 = dashboard
+        .split("</span><span class=\"label\">Failovers to the next model")
+        .next()
+        .and_then(|before| before.rsplit('>').next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the failovers tile");
+    assert!(failovers > 0, "the first message went from standard to flagship");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE kind IN ('degraded_started', 'degraded_ended')")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
