@@ -3,8 +3,9 @@
 //! sent replies; 1% of drafts held, 5% approved, 1% rejected, 0.5% of sends failed) over 60
 //! days, starts Tuesday on it, signs in as a manager and times each page over HTTP.
 //!
-//! cargo run --release --example dashboard_bench -- 100000 5
+//! cargo run --release --example dashboard_bench -- 100000 5 [keep.db]
 //!
+//! With a third argument the database is written there and kept, to look at query plans.
 //! The first dashboard request builds the roll-up for every conversation; it is timed apart.
 //! The loader writes rows straight with SQL: it is a fixture, not a path the app uses.
 
@@ -85,7 +86,11 @@ async fn main() -> anyhow::Result<()> {
     let conversations: i64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let path = args
+        .next()
+        .map_or_else(|| dir.path().join("bench.db"), std::path::PathBuf::from);
+    anyhow::ensure!(!path.exists(), "{} exists; name a new file", path.display());
+    let url = format!("sqlite://{}", path.display());
     let mut settings = Settings {
         database_url: url.clone(),
         ..Settings::default()

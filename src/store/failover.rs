@@ -156,7 +156,7 @@ impl Store {
         to_day: &str,
     ) -> anyhow::Result<Vec<DegradedPeriod>> {
         let ended: Vec<(Millis, String)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT at, detail FROM events WHERE day >= $1 AND day <= $2 AND kind = 'degraded_ended'
+            "SELECT at, detail FROM events WHERE kind = 'degraded_ended' AND day >= $1 AND day <= $2
              ORDER BY at"
         )
         .bind(from_day)
@@ -187,7 +187,7 @@ impl Store {
     /// How many times a task left a model for the next one in its chain, in the day range.
     pub async fn failovers(&self, from_day: &str, to_day: &str) -> anyhow::Result<i64> {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE day >= $1 AND day <= $2 AND kind = 'route'
+            "SELECT COUNT(*) FROM events WHERE kind = 'route' AND day >= $1 AND day <= $2
                AND detail LIKE '%\"hop\":true%'"
         )
         .bind(from_day)
