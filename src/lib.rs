@@ -13,6 +13,8 @@ pub mod conversions;
 pub mod domain;
 pub mod eval;
 pub mod failover;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gate;
 pub mod guardrails;
 pub mod jobs;
