@@ -1,5 +1,6 @@
 //! The dashboard's roll-ups. `conversation_facts` keeps one row per conversation (its funnel
-//! stages, review figures and cost); `guardrail_daily` keeps guardrail findings per day. Both are
+//! stages, review figures and cost), `funnel_daily` sums it per day and breakdown, and
+//! `guardrail_daily` keeps guardrail findings per day. Both are
 //! refreshed only for what changed since a watermark (the events written since then), so the
 //! dashboard reads small tables and never scans messages.
 
@@ -70,6 +71,11 @@ const FACTS_POSTGRES: &str = facts_sql!(
     "COALESCE((SELECT CAST(SUM(CAST(mc.cost_usd AS NUMERIC)) AS TEXT) FROM model_calls mc
                 WHERE mc.conversation_id = c.id), '0')"
 );
+
+/// The days whose conversations changed since `$1`: their `funnel_daily` rows are rebuilt.
+const CHANGED_DAYS: &str = "SELECT DISTINCT f.epoch_day FROM conversation_facts f
+     WHERE f.conversation_id IN (SELECT e.conversation_id FROM events e
+                                 WHERE e.at > $1 AND e.conversation_id IS NOT NULL)";
 
 /// A dimension the funnel is broken down by. Each maps to a fixed column expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +197,43 @@ impl Store {
             day_string(since)
         };
         let mut tx = self.begin().await?;
+        let days: Vec<i64> = super::on_tx!(&mut tx, |conn| sqlx::query_scalar(CHANGED_DAYS)
+            .bind(since)
+            .fetch_all(conn)
+            .await)?;
+        for day in days {
+            super::on_tx!(&mut tx, |conn| sqlx::query(
+                "DELETE FROM funnel_daily WHERE epoch_day = $1"
+            )
+            .bind(day)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+            super::on_tx!(&mut tx, |conn| sqlx::query(
+                "INSERT INTO funnel_daily
+                 SELECT epoch_day, language, channel, intent, tier_rank, COUNT(*),
+                        SUM(CASE WHEN inbound > 0 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN drafts > 0 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN sent_auto + sent_approved > 0 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN sent_auto > 0 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN sent_approved > 0 THEN 1 ELSE 0 END),
+                        SUM(replied), SUM(converted), SUM(CASE WHEN outcome = 'lost' THEN 1 ELSE 0 END),
+                        SUM(approved), SUM(rejected), SUM(edited), SUM(edit_distance)
+                 FROM conversation_facts WHERE epoch_day = $1
+                 GROUP BY epoch_day, language, channel, intent, tier_rank
+                 ON CONFLICT (epoch_day, language, channel, intent, tier_rank) DO UPDATE SET
+                   conversations = excluded.conversations, inbound = excluded.inbound,
+                   drafted = excluded.drafted, sent = excluded.sent, sent_auto = excluded.sent_auto,
+                   sent_approved = excluded.sent_approved, replied = excluded.replied,
+                   converted = excluded.converted, lost = excluded.lost, approved = excluded.approved,
+                   rejected = excluded.rejected, edited = excluded.edited,
+                   edit_distance = excluded.edit_distance"
+            )
+            .bind(day)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
         super::on_tx!(&mut tx, |conn| sqlx::query(
             "DELETE FROM guardrail_daily WHERE day >= $1"
         )
@@ -223,16 +266,13 @@ impl Store {
     /// The funnel for conversations started on epoch days `[from_day, to_day]`, by `by`.
     pub async fn funnel(&self, by: Dimension, from_day: i64, to_day: i64) -> anyhow::Result<Vec<FunnelRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {key} AS key, COUNT(*) AS conversations,
-                    CAST(SUM(CASE WHEN inbound > 0 THEN 1 ELSE 0 END) AS BIGINT) AS inbound,
-                    CAST(SUM(CASE WHEN drafts > 0 THEN 1 ELSE 0 END) AS BIGINT) AS drafted,
-                    CAST(SUM(CASE WHEN sent_auto + sent_approved > 0 THEN 1 ELSE 0 END) AS BIGINT) AS sent,
-                    CAST(SUM(CASE WHEN sent_auto > 0 THEN 1 ELSE 0 END) AS BIGINT) AS sent_auto,
-                    CAST(SUM(CASE WHEN sent_approved > 0 THEN 1 ELSE 0 END) AS BIGINT) AS sent_approved,
-                    CAST(SUM(replied) AS BIGINT) AS replied,
-                    CAST(SUM(converted) AS BIGINT) AS converted,
-                    CAST(SUM(CASE WHEN outcome = 'lost' THEN 1 ELSE 0 END) AS BIGINT) AS lost
-             FROM conversation_facts WHERE epoch_day >= $1 AND epoch_day <= $2
+            "SELECT {key} AS key, CAST(SUM(conversations) AS BIGINT) AS conversations,
+                    CAST(SUM(inbound) AS BIGINT) AS inbound, CAST(SUM(drafted) AS BIGINT) AS drafted,
+                    CAST(SUM(sent) AS BIGINT) AS sent, CAST(SUM(sent_auto) AS BIGINT) AS sent_auto,
+                    CAST(SUM(sent_approved) AS BIGINT) AS sent_approved,
+                    CAST(SUM(replied) AS BIGINT) AS replied, CAST(SUM(converted) AS BIGINT) AS converted,
+                    CAST(SUM(lost) AS BIGINT) AS lost
+             FROM funnel_daily WHERE epoch_day >= $1 AND epoch_day <= $2
              GROUP BY {key} ORDER BY {key}",
             key = by.column()
         ));
@@ -249,7 +289,7 @@ impl Store {
                     CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected,
                     CAST(COALESCE(SUM(edited), 0) AS BIGINT) AS edited,
                     CAST(COALESCE(SUM(edit_distance), 0) AS BIGINT) AS edit_distance
-             FROM conversation_facts WHERE epoch_day >= $1 AND epoch_day <= $2"
+             FROM funnel_daily WHERE epoch_day >= $1 AND epoch_day <= $2"
         )
         .bind(from_day)
         .bind(to_day)
