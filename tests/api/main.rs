@@ -12,6 +12,7 @@ mod helpers;
 mod hostile;
 mod inbox;
 mod labels;
+mod login_security;
 mod observability;
 mod review;
 mod routing;
