@@ -1,5 +1,9 @@
 //! Typed settings: defaults ← `tuesday.toml` ← `TUESDAY_*` environment variables.
 //! Nested keys use a double underscore: `TUESDAY_WHATSAPP__APP_SECRET` sets `whatsapp.app_secret`.
+//! Every secret can also be read from a file: `TUESDAY_WHATSAPP__APP_SECRET_FILE=/run/secrets/x`
+//! or `app_secret_file = "…"` (see `secret_files`).
+
+mod secret_files;
 
 use crate::domain::{Intent, Taxonomy};
 use anyhow::Context;
@@ -309,7 +313,7 @@ impl Settings {
     }
 
     pub fn from_figment(figment: Figment) -> anyhow::Result<Settings> {
-        let settings: Settings = figment.extract()?;
+        let settings: Settings = secret_files::resolve(figment)?.extract()?;
         anyhow::ensure!(
             (0.0..=1.0).contains(&settings.pipeline.confidence_threshold),
             "pipeline.confidence_threshold must be between 0 and 1"
