@@ -1,5 +1,6 @@
 //! Integration tests: the real app, a real SQLite file, a stand-in Graph API.
 
+mod authz;
 mod conversions;
 mod email;
 mod email_fixtures;
