@@ -298,7 +298,11 @@ async fn every_route_answers_each_role_as_the_table_says() {
                     browser.post(&url).form(&fields)
                 }
             };
-            let status = request.send().await.expect("request").status().as_u16();
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            if let Some(missing) = missing_security_header(response.headers()) {
+                wrong.push(format!("{method} {route} as {}: {missing}", WHO[who]));
+            }
             if status != expected[who] {
                 wrong.push(format!(
                     "{method} {route} as {}: {status}, expected {}",
@@ -341,6 +345,50 @@ async fn every_route_answers_each_role_as_the_table_says() {
     for who in [REP, MANAGER, ADMIN] {
         assert_eq!(app.get_page(&clients[who], "/inbox").await.0, 200, "{}", WHO[who]);
     }
+}
+
+/// Which security header a response lacks, if any. Every answer carries them, errors and
+/// redirects included.
+fn missing_security_header(headers: &reqwest::header::HeaderMap) -> Option<&'static str> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let csp = get("content-security-policy");
+    if !csp.contains("default-src 'self'") || !csp.contains("frame-ancestors 'none'") {
+        return Some("a CSP with default-src 'self' and frame-ancestors 'none'");
+    }
+    if csp.contains("unsafe-inline") || csp.contains("unsafe-eval") {
+        return Some("a CSP without unsafe-inline or unsafe-eval");
+    }
+    if get("x-content-type-options") != "nosniff" {
+        return Some("x-content-type-options: nosniff");
+    }
+    if get("referrer-policy").is_empty() {
+        return Some("a referrer-policy");
+    }
+    None
+}
+
+/// The CSP allows scripts and styles from our own files only, so no template may carry inline
+/// script, event handlers, `javascript:` links or inline styles: they would be blocked.
+#[test]
+fn templates_have_no_inline_script_or_style() {
+    let pattern = regex::Regex::new(r#"(?i)\son[a-z]+\s*=|javascript:|<style|\sstyle\s*="#).expect("regex");
+    let script = regex::Regex::new(r#"(?is)<script([^>]*)>(.*?)</script>"#).expect("regex");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("templates").flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("read a template");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(!pattern.is_match(&text), "{name} has an inline handler or style");
+        for tag in script.captures_iter(&text) {
+            assert!(
+                tag[1].contains("src=\"/static/"),
+                "{name}: a script not from /static"
+            );
+            assert!(tag[2].trim().is_empty(), "{name}: an inline script");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "the templates were found");
 }
 
 /// What a wrongly allowed request would change: users and roles, sessions, drafts, notes,
