@@ -282,3 +282,65 @@ async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
     shift_sessions(&app, "last_seen_at", -6 * 60_000).await;
     assert_eq!(app.get_page(&manager, "/dashboard").await.0, 303);
 }
+
+/// The `Set-Cookie` for the session from a sign-in, read without a cookie store.
+async fn session_cookie(app: &TestApp, planted: Option<&str>) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = browser
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("login page");
+    let csrf_cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("tuesday_login_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("a login CSRF cookie")
+        .to_owned();
+    let csrf = csrf_cookie.trim_start_matches("tuesday_login_csrf=").to_owned();
+    let mut cookies = csrf_cookie;
+    if let Some(token) = planted {
+        cookies.push_str(&format!("; tuesday_session={token}"));
+    }
+    let response = browser
+        .post(format!("{}/login", app.address))
+        .header("cookie", cookies)
+        .form(&[("username", "rep"), ("password", PASSWORD), ("csrf", &csrf)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 303);
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("tuesday_session="))
+        .expect("a session cookie")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_sign_in_rotates_the_session_and_marks_its_cookie() {
+    let app = spawn_app_with(|s| s.server.secure_cookies = true).await;
+    let first = session_cookie(&app, None).await;
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(first.contains(flag), "{flag} missing: {first}");
+    }
+    let token = first
+        .trim_start_matches("tuesday_session=")
+        .split(';')
+        .next()
+        .expect("token")
+        .to_owned();
+    // Signing in again over a session the browser already had: a new token, the old one gone.
+    let second = session_cookie(&app, Some(&token)).await;
+    assert!(!second.contains(&token), "a fresh token on every sign-in");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
