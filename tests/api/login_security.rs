@@ -344,3 +344,31 @@ async fn a_sign_in_rotates_the_session_and_marks_its_cookie() {
     assert!(!second.contains(&token), "a fresh token on every sign-in");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
+
+/// Loopback scraping behind a proxy on loopback: the client the proxy names is who asks.
+#[tokio::test]
+async fn loopback_metrics_are_not_open_to_clients_of_a_local_proxy() {
+    let app = spawn_app_with(|s| {
+        s.observability.metrics_loopback = true;
+        s.server.trusted_proxies = vec!["127.0.0.1".parse().expect("range")];
+    })
+    .await;
+    let scrape = |forwarded_for: Option<&'static str>| {
+        let mut request = app.http.get(format!("{}/metrics", app.address));
+        if let Some(client_address) = forwarded_for {
+            request = request.header("x-forwarded-for", client_address);
+        }
+        async move { request.send().await.expect("metrics").status().as_u16() }
+    };
+    assert_eq!(scrape(None).await, 200, "a local scraper");
+    assert_eq!(
+        scrape(Some("127.0.0.1")).await,
+        200,
+        "a local client of the proxy"
+    );
+    assert_eq!(
+        scrape(Some("203.0.113.9")).await,
+        404,
+        "an outside client of the proxy"
+    );
+}
