@@ -1,5 +1,9 @@
 //! Typed settings: defaults ← `tuesday.toml` ← `TUESDAY_*` environment variables.
 //! Nested keys use a double underscore: `TUESDAY_WHATSAPP__APP_SECRET` sets `whatsapp.app_secret`.
+//! Every secret can also be read from a file: `TUESDAY_WHATSAPP__APP_SECRET_FILE=/run/secrets/x`
+//! or `app_secret_file = "…"` (see `secret_files`).
+
+mod secret_files;
 
 use crate::domain::{Intent, Taxonomy};
 use anyhow::Context;
@@ -85,8 +89,38 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Mark cookies `Secure`: set this when Tuesday is served over HTTPS.
     pub secure_cookies: bool,
-    /// How long a login lasts, in hours.
+    /// How long a login lasts, in hours, however busy it is.
     pub session_hours: u32,
+    /// A session unused for this many minutes ends (activity extends it).
+    pub session_idle_minutes: u32,
+    /// Failed sign-ins after which an account or an address is refused for a while.
+    pub login_limit: LoginLimitSettings,
+    /// Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR ranges
+    /// (`["127.0.0.1", "10.0.0.0/8"]`). Empty: the client is the socket's peer, and the header
+    /// is ignored.
+    pub trusted_proxies: Vec<crate::web::client_ip::IpRange>,
+}
+
+/// `[server.login_limit]`: failed sign-ins counted in the database, so every instance agrees.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginLimitSettings {
+    /// Failures on one username within the window before it is refused.
+    pub account_failures: u32,
+    /// Failures from one client address within the window before it is refused.
+    pub ip_failures: u32,
+    /// The window, in minutes.
+    pub window_minutes: u32,
+}
+
+impl Default for LoginLimitSettings {
+    fn default() -> Self {
+        LoginLimitSettings {
+            account_failures: 5,
+            ip_failures: 20,
+            window_minutes: 15,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,6 +226,9 @@ impl Default for ServerSettings {
             body_limit_bytes: 256 * 1024,
             secure_cookies: false,
             session_hours: 12,
+            session_idle_minutes: 60,
+            login_limit: LoginLimitSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -238,6 +275,22 @@ impl Default for WorkerSettings {
     }
 }
 
+impl ServerSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        let limit = &self.login_limit;
+        for (value, name) in [
+            (self.session_hours, "server.session_hours"),
+            (self.session_idle_minutes, "server.session_idle_minutes"),
+            (limit.account_failures, "server.login_limit.account_failures"),
+            (limit.ip_failures, "server.login_limit.ip_failures"),
+            (limit.window_minutes, "server.login_limit.window_minutes"),
+        ] {
+            anyhow::ensure!(value > 0, "{name} must be at least 1");
+        }
+        Ok(())
+    }
+}
+
 impl Settings {
     /// Loads settings from `file` (if it exists) and the environment.
     pub fn load(file: &Path) -> anyhow::Result<Settings> {
@@ -260,7 +313,7 @@ impl Settings {
     }
 
     pub fn from_figment(figment: Figment) -> anyhow::Result<Settings> {
-        let settings: Settings = figment.extract()?;
+        let settings: Settings = secret_files::resolve(figment)?.extract()?;
         anyhow::ensure!(
             (0.0..=1.0).contains(&settings.pipeline.confidence_threshold),
             "pipeline.confidence_threshold must be between 0 and 1"
@@ -271,6 +324,7 @@ impl Settings {
             taxonomy.check(*intent).context("in pipeline.auto_send_intents")?;
         }
         settings.failover.validate()?;
+        settings.server.validate()?;
         Ok(settings)
     }
 

@@ -35,6 +35,8 @@ pub struct Metrics {
     pub breaker_opened: Family<Labels, Gauge>,
     /// Spans handed to a destination, by destination and outcome (`sent`, `dropped`).
     pub exported_spans: Family<Labels, Counter>,
+    /// Sign-ins refused by the login limits, by scope (`account`, `ip`); this instance's.
+    pub login_refusals: Family<Labels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -70,6 +72,7 @@ impl Metrics {
             breaker_state: Family::default(),
             breaker_opened: Family::default(),
             exported_spans: Family::default(),
+            login_refusals: Family::default(),
         };
         let m = &metrics;
         m.register(
@@ -132,6 +135,11 @@ impl Metrics {
             "exported_spans",
             "Trace spans by destination and outcome",
             m.exported_spans.clone(),
+        );
+        m.register(
+            "login_refusals",
+            "Sign-ins refused by the login limits, by scope (this instance)",
+            m.login_refusals.clone(),
         );
         metrics
     }

@@ -39,6 +39,33 @@ pub(super) async fn append(tx: &mut Tx, user_id: i64, event: &NewEvent) -> sqlx:
 }
 
 impl Store {
+    /// Records a security event that no signed-in person did (a sign-in lockout): `user_id` is
+    /// the account it concerns, if it exists, and `username` what the log shows.
+    pub async fn audit_security_event(
+        &self,
+        user_id: Option<i64>,
+        username: &str,
+        action: &str,
+        summary: &str,
+        detail: &serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let detail = detail.to_string();
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO audit_log (at, user_id, username, action, message_id, summary, detail)
+             VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+        )
+        .bind(self.clock.now_millis())
+        .bind(user_id)
+        .bind(username)
+        .bind(action)
+        .bind(summary)
+        .bind(&detail)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// The newest audit entries first, at most `limit`.
     pub async fn audit_log(&self, limit: i64) -> anyhow::Result<Vec<AuditRow>> {
         Ok(on_pool!(self, |pool| sqlx::query_as(

@@ -19,6 +19,7 @@ mod inbound;
 mod inbox;
 mod jobs;
 mod labels;
+mod login_failures;
 mod model_calls;
 mod observations;
 mod outbound;
@@ -41,6 +42,7 @@ pub use inbound::{DeliveryRow, InboundContext, IngestSummary};
 pub use inbox::{Claim, ConversationState, NoteRow, Queue, QueueFilter, QueueItem};
 pub use jobs::{ClaimedJob, JobCounts};
 pub use labels::ReviewedMessage;
+pub use login_failures::FailureScope;
 pub use model_calls::{
     BaselineTokens, DaySpend, NewModelCall, Reservation, SpendScope, SpendSummary, SpendToDate,
 };

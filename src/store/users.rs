@@ -64,14 +64,15 @@ impl Store {
         csrf_token: &str,
         expires_at: Millis,
     ) -> anyhow::Result<()> {
+        let now = self.clock.now_millis();
         on_pool!(self, |pool| sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $4)",
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(csrf_token)
-        .bind(self.clock.now_millis())
+        .bind(now)
         .bind(expires_at)
         .execute(pool)
         .await
@@ -79,25 +80,48 @@ impl Store {
         Ok(())
     }
 
-    pub async fn session_user(&self, token_hash: &str) -> anyhow::Result<Option<SessionUser>> {
-        let row: Option<(i64, String, String, String)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT u.id, u.username, u.role, s.csrf_token
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(self.clock.now_millis())
-        .fetch_optional(pool)
-        .await)?;
-        row.map(|(id, username, role, csrf_token)| {
-            Ok(SessionUser {
-                id,
-                username,
-                role: role.parse()?,
-                csrf_token,
-            })
-        })
-        .transpose()
+    /// The user behind a live session. A session past its absolute end, or unused since
+    /// `idle_since` or before, is deleted and counts as none. One last used before
+    /// `touch_before` is marked as used now, so a busy session writes at most once per interval.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        idle_since: Millis,
+        touch_before: Millis,
+    ) -> anyhow::Result<Option<SessionUser>> {
+        let row: Option<(i64, String, String, String, Millis, Millis)> =
+            on_pool!(self, |pool| sqlx::query_as(
+                "SELECT u.id, u.username, u.role, s.csrf_token, s.expires_at, s.last_seen_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await)?;
+        let Some((id, username, role, csrf_token, expires_at, last_seen_at)) = row else {
+            return Ok(None);
+        };
+        let now = self.clock.now_millis();
+        if expires_at <= now || last_seen_at <= idle_since {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        if last_seen_at < touch_before {
+            on_pool!(self, |pool| sqlx::query(
+                "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1"
+            )
+            .bind(now)
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(Some(SessionUser {
+            id,
+            username,
+            role: role.parse()?,
+            csrf_token,
+        }))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {

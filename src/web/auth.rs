@@ -4,7 +4,9 @@
 use crate::domain::Role;
 use crate::state::AppState;
 use crate::store::SessionUser;
+use crate::web::client_ip::ClientIp;
 use crate::web::error::{AppError, AppResult};
+use crate::web::login_limit;
 use crate::web::templates::Page;
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -12,6 +14,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -24,6 +27,8 @@ use subtle::ConstantTimeEq;
 pub const SESSION_COOKIE: &str = "tuesday_session";
 const LOGIN_CSRF_COOKIE: &str = "tuesday_login_csrf";
 const FLASH_COOKIE: &str = "tuesday_flash";
+/// A session's last-seen time is written at most this often, so pages stay read-only.
+const SESSION_TOUCH_MILLIS: i64 = 60_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -185,7 +190,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
             return Err(LoginRedirect.into_response());
         };
-        match state.store.session_user(&token_hash(&token)).await {
+        let now = state.clock().now_millis();
+        let idle = i64::from(state.settings.server.session_idle_minutes) * 60_000;
+        let seen = state
+            .store
+            .session_user(&token_hash(&token), now - idle, now - SESSION_TOUCH_MILLIS)
+            .await;
+        match seen {
             Ok(Some(user)) => Ok(CurrentUser(user)),
             Ok(None) => Err(LoginRedirect.into_response()),
             Err(e) => Err(AppError::Internal(e).into_response()),
@@ -257,6 +268,23 @@ struct LoginPage {
     username: String,
 }
 
+/// The login form again, with a fresh CSRF token and `error` shown.
+fn login_page_again(
+    state: &AppState,
+    jar: CookieJar,
+    username: String,
+    error: String,
+) -> (CookieJar, Page<LoginPage>) {
+    let csrf = random_token();
+    let jar = jar.add(cookie(state, LOGIN_CSRF_COOKIE, csrf.clone()));
+    let page = LoginPage {
+        csrf,
+        error: Some(error),
+        username,
+    };
+    (jar, Page(page))
+}
+
 async fn show_login(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
     let csrf = random_token();
     let jar = jar.add(cookie(&state, LOGIN_CSRF_COOKIE, csrf.clone()));
@@ -277,9 +305,10 @@ struct LoginForm {
     csrf: String,
 }
 
-#[tracing::instrument(skip_all, fields(username = %form.username))]
+#[tracing::instrument(skip_all, fields(username = %form.username, ip = %ip.0))]
 async fn log_in(
     State(state): State<AppState>,
+    ip: ClientIp,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
@@ -292,6 +321,14 @@ async fn log_in(
             "the login form expired; reload the page and try again".to_owned(),
         ));
     }
+    let attempt = login_limit::Attempt::new(&form.username, ip.0);
+    // Refused before any password is checked: the right one gets the same answer.
+    if let Some(lockout) = login_limit::lockout(&state, &attempt).await? {
+        login_limit::note_refusal(&state, &attempt, &lockout);
+        let (jar, page) = login_page_again(&state, jar, form.username, lockout.message());
+        let retry_after = [(header::RETRY_AFTER, lockout.retry_after_secs.to_string())];
+        return Ok((StatusCode::TOO_MANY_REQUESTS, retry_after, jar, page).into_response());
+    }
     let user = state.store.user_by_name(form.username.trim()).await?;
     let hash = user
         .as_ref()
@@ -301,17 +338,18 @@ async fn log_in(
     let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    let Some(user) = user.filter(|_| valid) else {
+    let Some(user) = user.as_ref().filter(|_| valid) else {
         tracing::warn!("failed login");
-        let csrf = random_token();
-        let jar = jar.add(cookie(&state, LOGIN_CSRF_COOKIE, csrf.clone()));
-        let page = LoginPage {
-            csrf,
-            error: Some("Wrong username or password.".to_owned()),
-            username: form.username,
-        };
-        return Ok((axum::http::StatusCode::UNAUTHORIZED, jar, Page(page)).into_response());
+        login_limit::record_failure(&state, &attempt, user.as_ref()).await?;
+        let (jar, page) = login_page_again(
+            &state,
+            jar,
+            form.username,
+            "Wrong username or password.".to_owned(),
+        );
+        return Ok((StatusCode::UNAUTHORIZED, jar, page).into_response());
     };
+    login_limit::record_success(&state, &attempt).await?;
 
     let token = random_token();
     let hours = i64::from(state.settings.server.session_hours);

@@ -44,11 +44,19 @@ fn allowed(state: &AppState, request: &Request) -> bool {
             return true;
         }
     }
+    // Behind a trusted proxy on loopback, the client it names is who is asking.
     settings.metrics_loopback
         && request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback())
+            .is_some_and(|ConnectInfo(peer)| {
+                crate::web::client_ip::client_ip(
+                    peer.ip(),
+                    request.headers(),
+                    &state.settings.server.trusted_proxies,
+                )
+                .is_loopback()
+            })
 }
 
 async fn show_metrics(State(state): State<AppState>, request: Request) -> Response {

@@ -1,5 +1,6 @@
 //! Integration tests: the real app, a real SQLite file, a stand-in Graph API.
 
+mod authz;
 mod conversions;
 mod email;
 mod email_fixtures;
@@ -12,6 +13,7 @@ mod helpers;
 mod hostile;
 mod inbox;
 mod labels;
+mod login_security;
 mod observability;
 mod review;
 mod routing;
