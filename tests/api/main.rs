@@ -17,5 +17,6 @@ mod review;
 mod routing;
 mod taxonomy;
 mod twilio;
+mod twilio_template;
 mod webhook;
 mod whole_path;
