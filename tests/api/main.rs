@@ -5,6 +5,7 @@ mod email;
 mod email_fixtures;
 mod email_smtp;
 mod email_support;
+mod email_tls;
 mod evaluation;
 mod failover;
 mod guardrail_pages;
