@@ -4,10 +4,12 @@
 pub mod email;
 pub(crate) mod http;
 mod send;
+mod template;
 pub mod twilio;
 pub mod whatsapp;
 
 pub use send::{SendError, send};
+pub use template::{Template, send_template};
 
 use crate::domain::Millis;
 use serde::{Deserialize, Serialize};

@@ -10,8 +10,8 @@ pub enum SendError {
     /// The channel has no credentials or server: recorded as `not_configured`.
     #[error("{0}")]
     NotConfigured(String),
-    /// Outside WhatsApp's 24-hour window (Twilio 63016): only an approved template may go,
-    /// so the reply waits for a person.
+    /// Outside WhatsApp's 24-hour window (Meta 131047, Twilio 63016): only an approved
+    /// template may go, so the outbox sends the channel's instead.
     #[error("{0}")]
     WindowClosed(String),
     /// A rate limit (WhatsApp 130429, or 131056 for one recipient): send again later.

@@ -7,9 +7,10 @@
 //! `biz_opaque_callback_data`: Meta echoes it in the message's status webhooks, so a status for
 //! a send whose answer we never recorded resolves the `unconfirmed` message. Rate limits
 //! (130429, 131056) put the send off without counting an attempt. A closed 24-hour window
-//! (131047, or the window rule at send time) sends the approved re-engagement template instead.
+//! (WhatsApp 131047, Twilio 63016, or the window rule at send time) sends the channel's
+//! approved re-engagement template instead.
 
-use crate::channels::{self, SendError, StatusUpdate};
+use crate::channels::{self, SendError, StatusUpdate, Template};
 use crate::gate::{self, AtSend};
 use crate::jobs::Outcome;
 use crate::state::AppState;
@@ -41,7 +42,7 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
                 AtSend::Send => {}
                 AtSend::Wait(until, why) => return Ok(Outcome::Later(until, why)),
                 // Only the closed 24-hour window stands in the way: the template path.
-                AtSend::Stop(why) if out.channel == channels::WHATSAPP && only_the_window(&findings) => {
+                AtSend::Stop(why) if channels::is_whatsapp(&out.channel) && only_the_window(&findings) => {
                     if !store.claim_send(&out).await? {
                         return Ok(Outcome::Done);
                     }
@@ -87,17 +88,10 @@ pub async fn send(state: &AppState, outbound_id: i64) -> anyhow::Result<Outcome>
             store.mark_unsent(&out, "not_configured", &why, event).await?;
             Ok(Outcome::Done)
         }
-        Err(SendError::WindowClosed(why)) if out.channel == channels::WHATSAPP => {
-            // Re-engagement required (131047): more than 24 h since the customer last wrote.
-            send_template_instead(state, &out, &why).await
-        }
         Err(SendError::WindowClosed(why)) => {
-            // The provider says the 24-hour window is closed: only a template may go now, which
-            // a person chooses from the inbox's "Not sent" list.
-            let event = NewEvent::new("send_blocked", format!("Not sent: whatsapp_window: {why}"))
-                .detail(json!({ "outbound_id": out.id, "error": why, "template_required": true }));
-            store.mark_unsent(&out, "blocked", &why, event).await?;
-            Ok(Outcome::Done)
+            // Re-engagement required (WhatsApp 131047, Twilio 63016): more than 24 h since the
+            // customer last wrote.
+            send_template_instead(state, &out, &why).await
         }
         Err(error) if error.outcome_unknown() => {
             let event = NewEvent::new(
@@ -166,46 +160,36 @@ fn only_the_window(findings: &[crate::guardrails::Finding]) -> bool {
 }
 
 /// The template path: the 24-hour window has closed, so the free-text reply cannot go. The
-/// approved re-engagement template goes instead (under the same idempotency key), inviting the
-/// customer to write again; without one configured, the reply fails with the reason, for a
-/// person. `out` must already be marked `sending`.
+/// channel's approved re-engagement template goes instead (under the same idempotency key),
+/// inviting the customer to write again; without one configured, the reply fails with the
+/// reason, for a person. `out` must already be marked `sending`.
 async fn send_template_instead(state: &AppState, out: &OutboundRow, why: &str) -> anyhow::Result<Outcome> {
     let store = &state.store;
-    let Some(template) = &state.settings.whatsapp.reengagement_template else {
-        let error = format!("template required ({why}); no whatsapp.reengagement_template is configured");
-        let event = NewEvent::new("send_failed", format!("Not sent: {error}"))
-            .detail(json!({ "outbound_id": out.id, "error": error, "retryable": false }));
-        store.mark_unsent(out, "failed", &error, event).await?;
-        return Ok(Outcome::Done);
+    let template = match Template::reengagement(&state.settings, &out.channel, out.language.as_deref()) {
+        Ok(template) => template,
+        Err(missing) => {
+            let error = format!("template required ({why}); {missing}");
+            let event = NewEvent::new("send_failed", format!("Not sent: {error}"))
+                .detail(json!({ "outbound_id": out.id, "error": error, "retryable": false, "template_required": true }));
+            store.mark_unsent(out, "failed", &error, event).await?;
+            return Ok(Outcome::Done);
+        }
     };
-    let language = out
-        .language
-        .as_deref()
-        .and_then(|l| template.languages.get(l))
-        .or_else(|| template.languages.get("en"))
-        .or_else(|| template.languages.values().next())
-        .map_or("en_US", String::as_str);
-    let key = idempotency_key(out.id);
-    let result = state
-        .whatsapp
-        .send_template(
-            &out.business_number,
-            &out.to_address,
-            &template.name,
-            language,
-            Some(&key),
-        )
-        .await;
+    let result = channels::send_template(state, out, &template, &idempotency_key(out.id)).await;
     match result {
         Ok(external_id) => {
+            let mut detail = template.detail();
+            detail["outbound_id"] = json!(out.id);
+            detail["external_id"] = json!(external_id);
+            detail["channel"] = json!(out.channel);
             let event = NewEvent::new(
                 "sent_template",
                 format!(
-                    "Sent the approved template {} ({language}) instead of the reply: {why}",
-                    template.name
+                    "Sent the approved template {} instead of the reply: {why}",
+                    template.describe()
                 ),
             )
-            .detail(json!({ "outbound_id": out.id, "external_id": external_id, "template": template.name, "language": language }));
+            .detail(detail);
             store.mark_sent(out, &external_id, event).await?;
         }
         Err(error) if error.outcome_unknown() => {
@@ -213,14 +197,19 @@ async fn send_template_instead(state: &AppState, out: &OutboundRow, why: &str) -
                 "send_unconfirmed",
                 format!("Template not resent, outcome unknown: {error}"),
             )
-            .detail(json!({ "outbound_id": out.id, "error": error.to_string() }));
+            .detail(
+                json!({ "outbound_id": out.id, "error": error.to_string(), "template": template.detail() }),
+            );
             store.mark_unconfirmed(out, &error.to_string(), event).await?;
         }
         Err(error) => {
-            let event = NewEvent::new("send_failed", format!("Template send failed: {error}"))
-                .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": false }));
+            let event = NewEvent::new(
+                "send_failed",
+                format!("Template {} failed: {error}", template.describe()),
+            )
+            .detail(json!({ "outbound_id": out.id, "error": error.to_string(), "retryable": false, "template": template.detail() }));
             store
-                .mark_unsent(out, "failed", &error.to_string(), event)
+                .mark_unsent(out, "failed", &format!("template send failed: {error}"), event)
                 .await?;
         }
     }

@@ -159,6 +159,7 @@ async fn show_trace(
                 "sent",
                 &[
                     "sent",
+                    "sent_template",
                     "send_failed",
                     "send_unconfirmed",
                     "channel_not_configured",

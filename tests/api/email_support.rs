@@ -18,6 +18,14 @@ pub const REPLY_DOMAIN: &str = "reply.academia.example";
 
 /// An app whose email webhooks are configured; SMTP points at `smtp_port` when given.
 pub async fn spawn_email_app(smtp_port: Option<u16>) -> TestApp {
+    spawn_email_app_with(smtp_port, |_| {}).await
+}
+
+/// The same, with `configure` run last (the SMTP TLS mode, a CA file).
+pub async fn spawn_email_app_with(
+    smtp_port: Option<u16>,
+    configure: impl FnOnce(&mut tuesday::config::Settings),
+) -> TestApp {
     spawn_app_with(|s| {
         s.email.webhook_username = Some(WEBHOOK_USER.to_owned());
         s.email.webhook_password = Some(SecretString::from(WEBHOOK_PASSWORD));
@@ -34,6 +42,7 @@ pub async fn spawn_email_app(smtp_port: Option<u16>) -> TestApp {
         }
         // Every draft waits for a person, so the tests walk the review path.
         s.pipeline.auto_send_intents = Vec::new();
+        configure(s);
     })
     .await
 }
@@ -93,7 +102,7 @@ impl SmtpSink {
         SmtpSink::start_with(&[])
     }
 
-    /// Starts tests/smtp_sink.py with extra arguments (`--defer N`).
+    /// Starts tests/smtp_sink.py with extra arguments (`--defer N`, `--tls starttls|implicit`).
     pub fn start_with(args: &[&str]) -> SmtpSink {
         let dir = tempfile::tempdir().expect("sink dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -133,12 +142,24 @@ impl SmtpSink {
         names.iter().map(|p| std::fs::read(p).expect("message")).collect()
     }
 
+    /// The certificate of the CA a `--tls` sink made for itself.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn envelope(&self, n: usize) -> serde_json::Value {
+        let path = self.dir.path().join(format!("{:04}.json", n + 1));
+        serde_json::from_slice(&std::fs::read(path).expect("envelope")).expect("json")
+    }
+
+    /// The TLS version message `n` (0-based) came over, or `None` for plain text.
+    pub fn tls(&self, n: usize) -> Option<String> {
+        self.envelope(n)["tls"].as_str().map(str::to_owned)
+    }
+
     /// The envelope recipients of message `n` (0-based).
     pub fn recipients(&self, n: usize) -> Vec<String> {
-        let path = self.dir.path().join(format!("{:04}.json", n + 1));
-        let envelope: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(path).expect("envelope")).expect("json");
-        envelope["rcpt_tos"]
+        self.envelope(n)["rcpt_tos"]
             .as_array()
             .into_iter()
             .flatten()

@@ -1,5 +1,6 @@
 //! WhatsApp through Twilio: signed form webhooks in, the Messages API out (a local stand-in
-//! speaking Twilio's JSON and error format), status callbacks, and error 63016.
+//! speaking Twilio's JSON and error format), status callbacks, and error 63016, which sends
+//! the approved content template instead.
 
 use crate::email_support::basic;
 use crate::helpers::*;
@@ -9,22 +10,75 @@ use axum::routing::post;
 use axum::{Form, Json, Router};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tuesday::channels::twilio::sign;
 
-const SID: &str = "AC00000000000000000000000000000001";
-const TOKEN: &str = "twilio-auth-token";
-const PUBLIC_URL: &str = "https://tuesday.example.com";
-const OUR_NUMBER: &str = "+14155238886";
+pub const SID: &str = "AC00000000000000000000000000000001";
+pub const TOKEN: &str = "twilio-auth-token";
+pub const PUBLIC_URL: &str = "https://tuesday.example.com";
+pub const OUR_NUMBER: &str = "+14155238886";
 
 /// One send the stand-in received: the account in the path, the Authorization header, the form.
-type SendRequest = (String, String, Vec<(String, String)>);
+pub type SendRequest = (String, String, Vec<(String, String)>);
 
 #[derive(Clone, Default)]
-struct TwilioStandIn {
-    requests: Arc<Mutex<Vec<SendRequest>>>,
+pub struct TwilioStandIn {
+    pub requests: Arc<Mutex<Vec<SendRequest>>>,
     /// Error codes for the next sends; empty, every send is accepted.
-    errors: Arc<Mutex<Vec<(u16, i64)>>>,
+    pub errors: Arc<Mutex<Vec<(u16, i64)>>>,
+    /// The account's approved content templates (`HX…`).
+    pub templates: Arc<Mutex<Vec<String>>>,
+    /// Outside the 24-hour window: free text gets 63016, templates still go.
+    pub window_closed: Arc<AtomicBool>,
+}
+
+fn twilio_error(status: u16, code: i64, message: &str) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(json!({
+            "code": code, "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status,
+        })),
+    )
+}
+
+/// What Twilio refuses in a Messages API form before creating a message: a malformed or
+/// unknown ContentSid (21655), ContentVariables that are not a JSON object of non-empty
+/// one-line strings (21656), variables without a ContentSid (21654), and no content at all
+/// (21619).
+fn refuse_content(form: &[(String, String)], templates: &[String]) -> Option<(StatusCode, Json<Value>)> {
+    let get = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let variables_ok = |v: &str| {
+        serde_json::from_str::<serde_json::Map<String, Value>>(v).is_ok_and(|m| {
+            m.values().all(|v| {
+                v.as_str()
+                    .is_some_and(|s| !s.trim().is_empty() && !s.contains(['\n', '\t']))
+            })
+        })
+    };
+    match (get("ContentSid"), get("ContentVariables"), get("Body")) {
+        (Some(sid), _, _)
+            if !(sid.len() == 34
+                && sid.starts_with("HX")
+                && sid[2..].chars().all(|c| c.is_ascii_hexdigit())
+                && templates.iter().any(|t| t == sid)) =>
+        {
+            Some(twilio_error(400, 21655, "The ContentSid is Invalid"))
+        }
+        (Some(_), Some(variables), _) if !variables_ok(variables) => Some(twilio_error(
+            400,
+            21656,
+            "The ContentVariables Parameter is invalid",
+        )),
+        (None, Some(_), _) => Some(twilio_error(400, 21654, "ContentSid Required")),
+        (None, None, None) => Some(twilio_error(
+            400,
+            21619,
+            "A text message body or media url must be specified",
+        )),
+        _ => None,
+    }
 }
 
 async fn create_message(
@@ -51,17 +105,23 @@ async fn create_message(
             ),
         );
     }
+    if let Some(refusal) = refuse_content(&form, &twilio.templates.lock().expect("lock")) {
+        return refusal;
+    }
+    let free_text = !form.iter().any(|(n, _)| n == "ContentSid");
+    if free_text && twilio.window_closed.load(Ordering::SeqCst) {
+        return twilio_error(
+            400,
+            63016,
+            "Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.",
+        );
+    }
     let next = {
         let mut errors = twilio.errors.lock().expect("lock");
         (!errors.is_empty()).then(|| errors.remove(0))
     };
     if let Some((status, code)) = next {
-        return (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            Json(
-                json!({"code": code, "message": "stand-in error", "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
-            ),
-        );
+        return twilio_error(status, code, "stand-in error");
     }
     let get = |name: &str| {
         form.iter()
@@ -93,7 +153,13 @@ async fn spawn_twilio() -> (String, TwilioStandIn) {
     (address, twilio)
 }
 
-async fn spawn_twilio_app() -> (TestApp, TwilioStandIn) {
+pub async fn spawn_twilio_app() -> (TestApp, TwilioStandIn) {
+    spawn_twilio_app_with(|_| {}).await
+}
+
+pub async fn spawn_twilio_app_with(
+    configure: impl FnOnce(&mut tuesday::config::Settings),
+) -> (TestApp, TwilioStandIn) {
     let (base, twilio) = spawn_twilio().await;
     let app = spawn_app_with(|s| {
         s.twilio.account_sid = Some(SID.to_owned());
@@ -101,19 +167,20 @@ async fn spawn_twilio_app() -> (TestApp, TwilioStandIn) {
         s.twilio.public_url = Some(PUBLIC_URL.to_owned());
         s.twilio.api_base = base;
         s.pipeline.auto_send_intents = Vec::new();
+        configure(s);
     })
     .await;
     (app, twilio)
 }
 
-fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
-fn inbound(sid: &str, body: &str) -> Vec<(String, String)> {
+pub fn inbound(sid: &str, body: &str) -> Vec<(String, String)> {
     params(&[
         ("SmsMessageSid", sid),
         ("NumMedia", "0"),
@@ -133,7 +200,7 @@ fn inbound(sid: &str, body: &str) -> Vec<(String, String)> {
 }
 
 impl TestApp {
-    async fn post_twilio(
+    pub async fn post_twilio(
         &self,
         path: &str,
         form: &[(String, String)],
@@ -261,77 +328,4 @@ async fn a_twilio_reply_goes_out_through_the_messages_api_and_is_followed_to_rea
             .await,
         "read"
     );
-}
-
-#[tokio::test]
-async fn error_63016_holds_the_reply_for_a_template() {
-    let (app, twilio) = spawn_twilio_app().await;
-    twilio.errors.lock().expect("lock").push((400, 63016));
-    let form = inbound("SM_in_3", "Hi, what courses do you have?");
-    assert_eq!(
-        app.post_twilio("/webhooks/twilio", &form, None).await.status(),
-        200
-    );
-    assert_eq!(app.reply_to_only_conversation().await, "blocked");
-    let error = app
-        .text("SELECT last_error FROM messages WHERE direction = 'out'")
-        .await;
-    assert!(error.contains("63016"), "{error}");
-    let event = app
-        .text("SELECT detail FROM events WHERE kind = 'send_blocked'")
-        .await;
-    assert!(event.contains("\"template_required\":true"), "{event}");
-    assert_eq!(twilio.requests.lock().expect("lock").len(), 1, "not retried");
-
-    // A 63016 that arrives later, on a status callback, fails the message with the reason.
-    let form = inbound("SM_in_4", "Hola otra vez");
-    let form: Vec<(String, String)> = form
-        .into_iter()
-        .map(|(k, v)| {
-            if k == "WaId" {
-                (k, "34600111222".to_owned())
-            } else if k == "From" {
-                (k, "whatsapp:+34600111222".to_owned())
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    assert_eq!(
-        app.post_twilio("/webhooks/twilio", &form, None).await.status(),
-        200
-    );
-    app.drain().await;
-    let conversation_id = app.count("SELECT MAX(id) FROM conversations").await;
-    app.approve_held(conversation_id).await;
-    app.drain().await;
-    let sid = app
-        .text(&format!(
-            "SELECT external_id FROM messages WHERE direction = 'out' AND conversation_id = {conversation_id}"
-        ))
-        .await;
-    let failed = params(&[
-        ("MessageSid", &sid),
-        ("MessageStatus", "undelivered"),
-        ("ErrorCode", "63016"),
-    ]);
-    assert_eq!(
-        app.post_twilio("/webhooks/twilio/status", &failed, None)
-            .await
-            .status(),
-        200
-    );
-    app.drain().await;
-    let (status, error) = (
-        app.text(&format!(
-            "SELECT status FROM messages WHERE external_id = '{sid}'"
-        ))
-        .await,
-        app.text(&format!(
-            "SELECT last_error FROM messages WHERE external_id = '{sid}'"
-        ))
-        .await,
-    );
-    assert_eq!(status, "failed");
-    assert!(error.contains("63016") && error.contains("template"), "{error}");
 }

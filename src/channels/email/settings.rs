@@ -10,6 +10,9 @@ pub struct EmailSettings {
     pub smtp_host: Option<String>,
     pub smtp_port: u16,
     pub smtp_tls: SmtpTls,
+    /// A PEM file of CA certificates to trust for the SMTP server's certificate, on top of the
+    /// built-in public roots: for a relay whose certificate comes from a private CA.
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     pub smtp_username: Option<String>,
     pub smtp_password: Option<SecretString>,
     /// Our sender, `Name <address>` or a bare address.
@@ -37,7 +40,8 @@ pub struct EmailSettings {
 pub enum SmtpTls {
     /// Plain text: only for a relay on loopback.
     None,
-    /// Upgrade with STARTTLS (port 587).
+    /// Upgrade with STARTTLS (port 587), which the server must offer: a server that does not
+    /// gets nothing, in case someone between us stripped it.
     Starttls,
     /// TLS from the first byte (port 465).
     Tls,
@@ -49,6 +53,7 @@ impl Default for EmailSettings {
             smtp_host: None,
             smtp_port: 587,
             smtp_tls: SmtpTls::Starttls,
+            smtp_ca_file: None,
             smtp_username: None,
             smtp_password: None,
             from_address: "Tuesday <hola@example.com>".to_owned(),

@@ -9,6 +9,6 @@ mod webhook;
 
 pub use client::{MAX_BODY_CHARS, TwilioClient};
 pub use payload::{parse_message, parse_status};
-pub use settings::TwilioSettings;
+pub use settings::{ContentSid, TwilioSettings, TwilioTemplate};
 pub use signature::{sign, verify_signature};
 pub use webhook::router;
