@@ -114,20 +114,6 @@ fn statuses(requests: &[GraphRequest]) -> String {
     delivery_of("statuses", statuses)
 }
 
-fn good_draft(request: &ModelRequest) -> Reply {
-    let text = request.body.to_string();
-    if ["consultor", "curso de dados", "matricula"]
-        .iter()
-        .any(|w| text.contains(w))
-    {
-        drafted("Claro! Um consultor vai falar com você em breve.")
-    } else if ["asesor", "python", "llamar"].iter().any(|w| text.contains(w)) {
-        drafted("¡Claro! Un asesor te escribirá enseguida.")
-    } else {
-        drafted("Sure! An advisor will write to you shortly.")
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -139,8 +125,8 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
         match rng.lock().expect("lock").gen_range(0..10) {
             0 => error(500, "api_error"),
             1 => error(529, "overloaded_error"),
-            2 => Reply::Slow(600, Box::new(good_draft(request))),
-            _ => good_draft(request),
+            2 => Reply::Slow(600, Box::new(advisor_draft(request))),
+            _ => advisor_draft(request),
         }
     })));
     let config = config(dir.path(), &models_base);

@@ -161,16 +161,7 @@ async fn out_of_credit_opens_the_breaker_at_once() {
     assert_eq!(sonnet.last_error.as_deref(), Some("http_402"));
 
     // The breakers are in the metrics too: Sonnet's open, Opus's closed.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .bearer_auth("scrape-me")
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let metrics = app.scrape_metrics("scrape-me").await;
     let line = |model: &str| {
         metrics
             .lines()
@@ -244,16 +235,7 @@ async fn a_full_outage_degrades_then_recovery_drafts_the_held_work_again() {
     assert_eq!(app.get_page(&rep, "/status").await.0, 403);
 
     // Providers come back. Nobody touches the inbox.
-    standin.otherwise(Some(Arc::new(|request: &ModelRequest| {
-        let text = request.body.to_string();
-        if text.contains("asesor") {
-            drafted("¡Claro! Un asesor te escribirá enseguida.")
-        } else if text.contains("consultor") {
-            drafted("Claro! Um consultor vai falar com você em breve.")
-        } else {
-            drafted("Sure! An advisor will write to you shortly.")
-        }
-    })));
+    standin.otherwise(Some(Arc::new(advisor_draft)));
     // The breakers probe after `open_secs`, the held drafts check every `resume_check_secs`.
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     app.drain().await;
@@ -371,16 +353,7 @@ async fn a_resume_cut_short_after_setting_the_draft_aside_drafts_again() {
         assert!(taken);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
-    standin.otherwise(Some(Arc::new(|request: &ModelRequest| {
-        let text = request.body.to_string();
-        if text.contains("asesor") {
-            drafted("¡Claro! Un asesor te escribirá enseguida.")
-        } else if text.contains("consultor") {
-            drafted("Claro! Um consultor vai falar com você em breve.")
-        } else {
-            drafted("Sure! An advisor will write to you shortly.")
-        }
-    })));
+    standin.otherwise(Some(Arc::new(advisor_draft)));
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     app.drain().await;
     for id in &ids {

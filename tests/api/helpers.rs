@@ -307,8 +307,8 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{sql}: {e:#}"))
     }
 
-    /// Signs in `username` on `client` and returns nothing; panics if it fails.
-    pub async fn log_in(&self, client: &reqwest::Client, username: &str) {
+    /// Opens the login page on `client` (which sets the form's cookie) and returns its token.
+    pub async fn login_csrf(&self, client: &reqwest::Client) -> String {
         let page = client
             .get(format!("{}/login", self.address))
             .send()
@@ -317,7 +317,25 @@ impl TestApp {
             .text()
             .await
             .expect("body");
-        let csrf = hidden_field(&page, "csrf");
+        hidden_field(&page, "csrf")
+    }
+
+    /// `/metrics` as a scraper holding `token` reads it.
+    pub async fn scrape_metrics(&self, token: &str) -> String {
+        self.http
+            .get(format!("{}/metrics", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body")
+    }
+
+    /// Signs in `username` on `client` and returns nothing; panics if it fails.
+    pub async fn log_in(&self, client: &reqwest::Client, username: &str) {
+        let csrf = self.login_csrf(client).await;
         let response = client
             .post(format!("{}/login", self.address))
             .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf)])

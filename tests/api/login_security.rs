@@ -13,15 +13,7 @@ async fn sign_in(
     forwarded_for: Option<&str>,
 ) -> reqwest::Response {
     let browser = client();
-    let page = browser
-        .get(format!("{}/login", app.address))
-        .send()
-        .await
-        .expect("login page")
-        .text()
-        .await
-        .expect("body");
-    let csrf = hidden_field(&page, "csrf");
+    let csrf = app.login_csrf(&browser).await;
     let mut request = browser.post(format!("{}/login", app.address)).form(&[
         ("username", username),
         ("password", password),
@@ -43,16 +35,7 @@ async fn spawn_behind_proxy() -> TestApp {
 }
 
 async fn metric(app: &TestApp, line_start: &str) -> String {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .bearer_auth("scrape-me")
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let text = app.scrape_metrics("scrape-me").await;
     text.lines()
         .find(|l| l.starts_with(line_start))
         .unwrap_or_default()

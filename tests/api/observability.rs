@@ -282,17 +282,7 @@ async fn a_collector_that_is_down_costs_counted_drops_not_the_pipeline() {
     }
     let drafts = app.count("SELECT COUNT(*) FROM drafts").await;
     assert_eq!(drafts, 3, "the pipeline ran while the collector was down");
-    let metrics = || async {
-        app.http
-            .get(format!("{}/metrics", app.address))
-            .bearer_auth("scrape-me")
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("body")
-    };
+    let metrics = || app.scrape_metrics("scrape-me");
     let mut page = String::new();
     for _ in 0..100 {
         page = metrics().await;

@@ -13,17 +13,6 @@ use std::time::Duration;
 use tuesday::routing::ModelEntry;
 
 /// What a healthy model drafts, in the customer's language.
-fn good_draft(request: &ModelRequest) -> Reply {
-    let text = request.body.to_string();
-    if text.contains("\\\"language\\\":\\\"pt\\\"") || text.contains("Olá") || text.contains("consultor") {
-        drafted("Claro! Um consultor vai falar com você em breve.")
-    } else if text.contains("\\\"language\\\":\\\"es\\\"") || text.contains("asesor") {
-        drafted("¡Claro! Un asesor te escribirá enseguida.")
-    } else {
-        drafted("Sure! An advisor will write to you shortly.")
-    }
-}
-
 /// A third of the calls fail, each way a provider fails.
 fn flaky(seed: u64) -> Responder {
     let rng = Mutex::new(StdRng::seed_from_u64(seed));
@@ -36,9 +25,9 @@ fn flaky(seed: u64) -> Responder {
                 kind: "rate_limit_error",
                 headers: vec![("retry-after", "0".to_owned())],
             },
-            2 => Reply::Slow(800, Box::new(good_draft(request))),
+            2 => Reply::Slow(800, Box::new(advisor_draft(request))),
             3 => Reply::Garbage,
-            _ => good_draft(request),
+            _ => advisor_draft(request),
         }
     })
 }
@@ -153,7 +142,7 @@ async fn chaos_then_outage_then_recovery_loses_nothing_and_sends_nothing_twice()
     assert!(app.state.store.degraded_waiting().await.expect("waiting") > 0);
 
     // 3. Recovery: nobody touches anything.
-    standin.otherwise(Some(Arc::new(good_draft)));
+    standin.otherwise(Some(Arc::new(advisor_draft)));
     wait_until("recovery", Duration::from_secs(90), || async {
         app.state.store.degraded_waiting().await.expect("waiting") == 0
             && app

@@ -101,6 +101,27 @@ pub fn classified(intent: &str, confidence: f64) -> Reply {
     )
 }
 
+/// A good reply in the language the drafting prompt asks for (its `language` field), or else
+/// in the language of the customer's words.
+pub fn advisor_draft(request: &ModelRequest) -> Reply {
+    let text = request.body.to_string();
+    let asks = |code: &str| text.contains(&format!("\\\"language\\\":\\\"{code}\\\""));
+    let says = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    let language = ["pt", "es", "en"].into_iter().find(|code| asks(code));
+    let language = language.unwrap_or(if says(&["Olá", "consultor", "curso de dados", "matricula"]) {
+        "pt"
+    } else if says(&["asesor", "python", "llamar"]) {
+        "es"
+    } else {
+        "en"
+    });
+    drafted(match language {
+        "pt" => "Claro! Um consultor vai falar com você em breve.",
+        "es" => "¡Claro! Un asesor te escribirá enseguida.",
+        _ => "Sure! An advisor will write to you shortly.",
+    })
+}
+
 pub fn drafted(reply: &str) -> Reply {
     answer(
         json!({ "reply": reply }).to_string(),
