@@ -11,7 +11,10 @@ use crate::guardrails::{self, Context, History, Policy};
 use std::sync::LazyLock;
 
 /// The targets, by the name their fuzzer and corpus folder carry.
-pub const TARGETS: [(&str, fn(&[u8])); 10] = [
+/// A fuzz target: its name and what it runs on one input.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: [Target; 10] = [
     ("whatsapp", whatsapp_delivery),
     ("twilio", twilio_form),
     ("postmark", postmark),
