@@ -47,7 +47,9 @@ pub fn find_amounts(text: &str, default_currency: Currency) -> Vec<FoundAmount> 
             let currency = currency_of(unit).unwrap_or(default_currency);
             let mut amount = parse_number(number)?;
             if thousands.is_some_and(|k| !k.as_str().is_empty()) {
-                amount *= Decimal::ONE_THOUSAND;
+                // Past Decimal's range it is still an amount, and no catalog price: keep it,
+                // at the largest value, for the price rule to flag.
+                amount = amount.saturating_mul(Decimal::ONE_THOUSAND);
             }
             Some(FoundAmount {
                 money: Money::new(amount, currency),
@@ -109,6 +111,24 @@ mod tests {
             .iter()
             .map(|f| format!("{} {}", f.money.amount, f.money.currency))
             .collect()
+    }
+
+    /// Found by the money fuzzer: thousands of a number near Decimal's limit overflowed.
+    #[test]
+    fn a_number_too_big_for_thousands_is_the_largest_amount_not_a_panic() {
+        let huge = "3333333333333333333333333333";
+        for text in [
+            format!("cuesta {huge} mil pesos"),
+            format!("custa R$ {huge} mil 💸"),
+            format!("it costs {huge}k USD"),
+        ] {
+            let found = find_amounts(&text, Mxn);
+            assert!(
+                found.iter().any(|f| f.money.amount == Decimal::MAX),
+                "{text}: {:?}",
+                amounts(&text, Mxn)
+            );
+        }
     }
 
     #[test]

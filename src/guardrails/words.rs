@@ -81,6 +81,7 @@ struct Run {
 fn read_run(tokens: &[Token], first: usize) -> Option<Run> {
     let is_word = |i: usize| tokens.get(i).filter(|t| t.kind == Kind::Word);
     let start = tokens.get(first)?;
+    // Saturating: a number past Decimal's range is still an amount (and no catalog price).
     let (mut total, mut current) = (Decimal::ZERO, Decimal::ZERO);
     let mut i = first;
     let mut weak = true;
@@ -150,14 +151,15 @@ fn read_run(tokens: &[Token], first: usize) -> Option<Run> {
         }
         after_multiplier = matches!(p, Part::Thousand | Part::Million);
         match p {
-            Part::Add(n) => current += Decimal::from(n),
-            Part::Hundred => current = current.max(Decimal::ONE) * Decimal::ONE_HUNDRED,
+            Part::Add(n) => current = current.saturating_add(Decimal::from(n)),
+            Part::Hundred => current = current.max(Decimal::ONE).saturating_mul(Decimal::ONE_HUNDRED),
             Part::Thousand => {
-                total += current.max(Decimal::ONE) * Decimal::ONE_THOUSAND;
+                total = total.saturating_add(current.max(Decimal::ONE).saturating_mul(Decimal::ONE_THOUSAND));
                 current = Decimal::ZERO;
             }
             Part::Million => {
-                total += current.max(Decimal::ONE) * Decimal::from(1_000_000);
+                total =
+                    total.saturating_add(current.max(Decimal::ONE).saturating_mul(Decimal::from(1_000_000)));
                 current = Decimal::ZERO;
             }
         }
@@ -170,7 +172,7 @@ fn read_run(tokens: &[Token], first: usize) -> Option<Run> {
     Some(Run {
         first,
         last,
-        value: total + current,
+        value: total.saturating_add(current),
         weak,
     })
 }
