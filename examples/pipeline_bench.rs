@@ -4,7 +4,7 @@
 //! decision, the draft and trace rows, and the outbox (no WhatsApp token, so each auto-sent
 //! reply is recorded as "channel not configured" instead of leaving the machine).
 //!
-//! cargo run --release --example pipeline_bench -- --messages 100000
+//! cargo run --release --example pipeline_bench -- --messages 100000 [--workers 2] [--db FILE]
 //!
 //! Prints JSON: messages, jobs, wall seconds, messages per second, and the process's CPU time
 //! per message (user + system, from /proc/self/stat).
@@ -22,9 +22,15 @@ const CONTACTS: usize = 10_000;
 async fn main() -> anyhow::Result<()> {
     let messages = flag("--messages").unwrap_or(100_000);
     let workers = flag("--workers").unwrap_or(2);
+    // Logs only when asked (`RUST_LOG=sqlx::query=debug` lists every statement and its time).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tuesday::telemetry::init();
+    }
     let dir = tempfile::tempdir()?;
+    // `--db FILE` keeps the database afterwards, to look at its query plans.
+    let path = text_flag("--db").map_or_else(|| dir.path().join("bench.db"), std::path::PathBuf::from);
     let mut settings = Settings {
-        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        database_url: format!("sqlite://{}", path.display()),
         ..Settings::default()
     };
     settings.worker.enabled = false;
@@ -103,9 +109,13 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn flag(name: &str) -> Option<usize> {
+    text_flag(name)?.parse().ok()
+}
+
+fn text_flag(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     let at = args.iter().position(|a| a == name)?;
-    args.get(at + 1)?.parse().ok()
+    args.get(at + 1).cloned()
 }
 
 /// User plus system CPU time of this process so far, from /proc/self/stat (in clock ticks).

@@ -46,16 +46,21 @@ impl Store {
         day_start: Millis,
     ) -> anyhow::Result<ContactHistory> {
         // "Sent" means sending, sent, delivered, read or unconfirmed: we sent it, or may have.
+        // Messages are reached through the contact's conversations (`messages_out_recent`), so
+        // the cost follows this contact's history, not every contact's outbound messages.
         const SQL: &str = "SELECT k.last_inbound_at,
-                (SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                  WHERE c.contact_id = k.id AND m.direction = 'out' AND m.created_at >= $2
+                (SELECT COUNT(*) FROM messages m
+                  WHERE m.conversation_id IN (SELECT c.id FROM conversations c WHERE c.contact_id = k.id)
+                    AND m.direction = 'out' AND m.created_at >= $2
                     AND m.status IN ('sending', 'sent', 'delivered', 'read', 'unconfirmed')) AS outbound_today,
-                (SELECT m.body FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                  WHERE c.contact_id = k.id AND m.direction = 'out' AND m.status IN ('sending', 'sent', 'delivered', 'read', 'unconfirmed')
+                (SELECT m.body FROM messages m
+                  WHERE m.conversation_id IN (SELECT c.id FROM conversations c WHERE c.contact_id = k.id)
+                    AND m.direction = 'out' AND m.status IN ('sending', 'sent', 'delivered', 'read', 'unconfirmed')
                   ORDER BY m.id DESC LIMIT 1) AS previous_outbound,
                 k.opted_out_at,
-                (SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                  WHERE c.contact_id = k.id AND m.direction = 'out' AND k.opted_out_at IS NOT NULL
+                (SELECT COUNT(*) FROM messages m
+                  WHERE m.conversation_id IN (SELECT c.id FROM conversations c WHERE c.contact_id = k.id)
+                    AND m.direction = 'out' AND k.opted_out_at IS NOT NULL
                     AND m.created_at >= k.opted_out_at AND m.status IN ('sending', 'sent', 'delivered', 'read', 'unconfirmed')) AS sent_since_opt_out,
                 k.timezone
             FROM contacts k WHERE k.id = $1";

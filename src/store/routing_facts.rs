@@ -17,10 +17,13 @@ impl Store {
         contact_id: i64,
         message_id: i64,
     ) -> anyhow::Result<Option<ReviewedDraft>> {
+        // CROSS JOIN keeps SQLite's join order: the contact's conversations first, then their
+        // drafts (`drafts_conversation`), rather than every reviewed draft of every contact.
         Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT d.state, d.body, d.final_body
-             FROM drafts d JOIN conversations c ON c.id = d.conversation_id
-             WHERE c.contact_id = $1 AND d.message_id < $2 AND d.state IN ('approved', 'rejected')
+             FROM conversations c CROSS JOIN drafts d
+             WHERE d.conversation_id = c.id AND c.contact_id = $1 AND d.message_id < $2
+               AND d.state IN ('approved', 'rejected')
              ORDER BY d.id DESC LIMIT 1",
         )
         .bind(contact_id)
