@@ -159,10 +159,23 @@ async fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
         if drafts == MESSAGES as i64 && pending == 0 {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out: {drafts} drafts, {pending} jobs pending"
-        );
+        if Instant::now() >= deadline {
+            let failed = store
+                .scalar_text(
+                    "SELECT COALESCE(string_agg(kind || ' #' || id || ' after ' || attempts || ' attempts: ' || COALESCE(last_error, ''), '; '), '') FROM jobs WHERE state = 'failed'",
+                )
+                .await
+                .expect("failed jobs");
+            let undrafted = store
+                .scalar_text(
+                    "SELECT COALESCE(string_agg(CAST(m.id AS TEXT), ', '), '') FROM messages m WHERE m.direction = 'in' AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = m.id)",
+                )
+                .await
+                .expect("messages without a draft");
+            panic!(
+                "timed out: {drafts} drafts, {pending} jobs pending; failed jobs: [{failed}]; messages without a draft: [{undrafted}]"
+            );
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 

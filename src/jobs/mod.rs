@@ -128,16 +128,14 @@ async fn run_one_tracked(
     current: &Mutex<Option<i64>>,
 ) -> anyhow::Result<bool> {
     let settings = &state.settings.worker;
-    let Some(job) = state
-        .store
-        .claim_job(worker, settings.lease_secs as i64 * 1000)
-        .await?
-    else {
+    let lease = Duration::from_secs(settings.lease_secs);
+    let Some(job) = state.store.claim_job(worker, lease.as_millis() as i64).await? else {
         return Ok(false);
     };
     set(current, Some(job.id));
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-    let outcome = tracing::Instrument::instrument(dispatch(state, &job.kind, &job.payload), span)
+    let work = tracing::Instrument::instrument(dispatch(state, &job.kind, &job.payload), span);
+    let outcome = renewing_lease(state, job.id, worker, lease, work)
         .await
         .unwrap_or_else(|e| Outcome::Retry(format!("{e:#}")));
     match outcome {
@@ -157,11 +155,44 @@ async fn run_one_tracked(
         }
         Outcome::Retry(reason) | Outcome::Failed(reason) => {
             tracing::error!(job = job.id, kind = %job.kind, %reason, "job failed for good");
+            // A message must not be dropped: one that could not be processed goes to a person.
+            if matches!(job.kind.as_str(), PROCESS_INBOUND | RESUME_DEGRADED)
+                && let Ok(MessageRef { message_id }) = serde_json::from_str(&job.payload)
+            {
+                pipeline::hand_over(state, message_id, &reason).await?;
+            }
             state.store.fail_job(job.id, worker, &reason).await?;
         }
     }
     set(current, None);
     Ok(true)
+}
+
+/// Runs `work`, renewing the job's lease every third of it, so a job that outlasts its lease
+/// (a slow model, retries) is not claimed by a second worker while this one still runs it, nor
+/// counted as another attempt. A process that dies stops renewing, and its job is claimed again
+/// once the lease runs out.
+async fn renewing_lease<F: std::future::Future>(
+    state: &AppState,
+    job: i64,
+    worker: &str,
+    lease: Duration,
+    work: F,
+) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    let every = (lease / 3).max(Duration::from_millis(10));
+    loop {
+        tokio::select! {
+            output = &mut work => return output,
+            _ = tokio::time::sleep(every) => {
+                match state.store.renew_lease(job, worker, lease.as_millis() as i64).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(job, worker, "the job's lease ran out and another worker holds it"),
+                    Err(e) => tracing::warn!(job, error = format!("{e:#}"), "could not renew the job's lease"),
+                }
+            }
+        }
+    }
 }
 
 fn set(current: &Mutex<Option<i64>>, job: Option<i64>) {

@@ -15,7 +15,7 @@ use crate::guardrails::{self, Verdict};
 use crate::jobs::Outcome;
 use crate::routing::{self, DraftTask, RoutedClassification, Subject, prompts::DraftInput};
 use crate::state::AppState;
-use crate::store::{NewDraft, NewEvent};
+use crate::store::{InboundContext, NewDraft, NewEvent};
 use anyhow::Context;
 use serde_json::json;
 
@@ -34,11 +34,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     let catalog = &state.catalog;
     let clock = state.clock();
     let started = clock.now_millis();
-    let market = gate::known_market(catalog, &ctx);
-    let earlier: Option<Language> = ctx.conversation_language.as_deref().and_then(|l| l.parse().ok());
-
-    let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
-    let market = market.unwrap_or_else(|| catalog.default_market(detected.language));
+    let (detected, market) = language_and_market(state, &ctx);
     let language_done = clock.now_millis();
     let subject = Subject {
         message_id: Some(message_id),
@@ -224,12 +220,14 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
             auto_send: decision.auto_send,
             hold_reasons: serde_json::to_value(&decision.reasons)?,
             opt_out,
+            degraded_check_at: held_degraded
+                .then(|| clock.now_millis() + state.settings.failover.resume_check_secs as i64 * 1000),
             events,
         })
         .await
         .context("while saving the draft")?;
     if saved {
-        failover_bookkeeping(state, message_id, degraded, held_degraded, &routed_class, &routed).await?;
+        failover_bookkeeping(state, message_id, degraded, &routed_class, &routed).await?;
     }
     if decision.auto_send {
         state.jobs_ready.notify_waiters();
@@ -247,13 +245,99 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     Ok(Outcome::Done)
 }
 
-/// Enters degraded mode when this task found its models down, leaves it when a model
-/// answered, and schedules the re-draft of a draft degraded mode held.
+/// The message's language, from its text and what the conversation and the contact's number
+/// say, and the market whose prices and hours apply.
+fn language_and_market<'a>(
+    state: &'a AppState,
+    ctx: &InboundContext,
+) -> (language::Detection, &'a crate::catalog::Market) {
+    let catalog = &state.catalog;
+    let market = gate::known_market(catalog, ctx);
+    let earlier: Option<Language> = ctx.conversation_language.as_deref().and_then(|l| l.parse().ok());
+    let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
+    let market = market.unwrap_or_else(|| catalog.default_market(detected.language));
+    (detected, market)
+}
+
+/// The hold reason of a message handed to a person because processing it failed for good.
+pub const PROCESSING_FAILED: &str = "processing_failed";
+
+/// The last resort for a message whose processing failed for good (its job ran out of
+/// attempts): it goes to the review inbox, held for a person, with a draft from the templates
+/// and the error that stopped it, so no message is dropped. Nothing here calls a model.
+pub async fn hand_over(state: &AppState, message_id: i64, error: &str) -> anyhow::Result<()> {
+    let store = &state.store;
+    if store.draft_for_message(message_id).await?.is_some() {
+        return Ok(());
+    }
+    let Some(ctx) = store.inbound_context(message_id).await? else {
+        return Ok(());
+    };
+    let (detected, market) = language_and_market(state, &ctx);
+    let is_text = matches!(ctx.kind.as_str(), "text" | "button" | "interactive" | "email");
+    let classification = state.classifier.classify(&ctx.body);
+    let intent = if is_text {
+        classification.intent
+    } else {
+        Intent::Other
+    };
+    let draft = draft::compose(
+        &state.replies,
+        &state.catalog,
+        detected.language,
+        intent,
+        &ctx.body,
+        market,
+    );
+    let source = format!("template:{}", draft.template);
+    let reason = decide::HoldReason {
+        rule: "pipeline".to_owned(),
+        reason: PROCESSING_FAILED.to_owned(),
+        message: format!(
+            "processing this message failed for good ({error}); the draft is from a template, \
+             for a person to check"
+        ),
+        span: None,
+    };
+    let event = NewEvent::new(
+        "handed_over",
+        "Processing failed for good: handed to a person with a template draft",
+    )
+    .on(message_id, ctx.conversation_id)
+    .detail(json!({ "error": error, "intent": intent, "language": detected.language, "template": draft.template }));
+    store
+        .save_draft(&NewDraft {
+            message_id,
+            conversation_id: ctx.conversation_id,
+            contact_id: ctx.contact_id,
+            market: market.code.clone(),
+            language: detected.language.code().to_owned(),
+            intent: intent.as_str().to_owned(),
+            confidence: classification.confidence,
+            body: draft.body,
+            source,
+            auto_send: false,
+            hold_reasons: serde_json::to_value([reason])?,
+            opt_out: guardrails::opt_out::detect(&ctx.body, &state.policy).is_some(),
+            degraded_check_at: None,
+            events: vec![event],
+        })
+        .await
+        .context("while handing the message to a person")?;
+    tracing::warn!(
+        message_id,
+        error,
+        "processing failed for good: the message waits for a person"
+    );
+    Ok(())
+}
+
+/// Enters degraded mode when this task found its models down, and leaves it when a model
+/// answered. (The re-draft of a draft degraded mode held is stored with the draft.)
 async fn failover_bookkeeping(
     state: &AppState,
     message_id: i64,
     degraded: bool,
-    held: bool,
     classification: &RoutedClassification,
     draft: &routing::RoutedDraft,
 ) -> anyhow::Result<()> {
@@ -267,12 +351,6 @@ async fn failover_bookkeeping(
                 message_id,
                 "degraded mode: models are down, the local tier stands in"
             );
-        }
-        if held {
-            let wait = state.settings.failover.resume_check_secs as i64 * 1000;
-            store
-                .hold_degraded(message_id, state.clock().now_millis() + wait)
-                .await?;
         }
     } else if (classification.tier != routing::Tier::Local || draft.tier != routing::Tier::Local)
         && let Some(since) = store.leave_degraded().await?

@@ -3,7 +3,7 @@
 
 use super::events::{self, NewEvent};
 use super::{Store, on_pool, on_tx};
-use super::{contacts, outbound};
+use super::{contacts, failover, outbound};
 use crate::domain::Millis;
 use serde_json::json;
 
@@ -24,6 +24,9 @@ pub struct NewDraft {
     pub hold_reasons: serde_json::Value,
     /// The message asks not to be contacted again: the contact goes on the suppression list.
     pub opt_out: bool,
+    /// Degraded mode held it: when to check whether providers are back to draft it again.
+    /// The hold and its check are stored with the draft, so neither is lost to a crash.
+    pub degraded_check_at: Option<Millis>,
     pub events: Vec<NewEvent>,
 }
 
@@ -142,6 +145,9 @@ impl Store {
             contacts::set_opt_out(&mut tx, draft.contact_id, Some(now)).await?;
         }
         events::insert_all(&mut tx, &draft.events).await?;
+        if let Some(check_at) = draft.degraded_check_at {
+            failover::hold_degraded(&mut tx, draft.message_id, check_at).await?;
+        }
         if draft.auto_send {
             outbound::queue(
                 &mut tx,

@@ -1,7 +1,7 @@
 //! Degraded mode in the database, so every worker, every instance and the dashboard see the
 //! same start time, and the messages it held until a model can draft them again.
 
-use super::{Store, events, jobs, on_pool, on_tx};
+use super::{Store, Tx, events, jobs, on_pool, on_tx};
 use crate::domain::Millis;
 use crate::jobs::Job;
 use crate::store::NewEvent;
@@ -84,27 +84,6 @@ impl Store {
         .fetch_optional(pool)
         .await)?;
         Ok(row.map(|(since, reason)| DegradedMode { since, reason }))
-    }
-
-    /// Records that degraded mode held `message_id`'s draft, and schedules the check that
-    /// drafts it again once providers are back.
-    pub async fn hold_degraded(&self, message_id: i64, check_at: Millis) -> anyhow::Result<()> {
-        let mut tx = self.begin().await?;
-        let now = tx.now;
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "INSERT INTO degraded_holds (message_id, held_at) VALUES ($1, $2)
-             ON CONFLICT (message_id) DO UPDATE SET held_at = excluded.held_at, resumed_at = NULL",
-        )
-        .bind(message_id)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        let mut job = Job::resume_degraded(message_id, now);
-        job.run_at = Some(check_at);
-        jobs::enqueue(&mut tx, &job, now).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Messages whose degraded-mode draft still waits: held, and neither reviewed nor
@@ -195,4 +174,23 @@ impl Store {
         .fetch_one(pool)
         .await)?)
     }
+}
+
+/// Records that degraded mode held `message_id`'s draft, and schedules the check that drafts it
+/// again once providers are back.
+pub(crate) async fn hold_degraded(tx: &mut Tx, message_id: i64, check_at: Millis) -> anyhow::Result<()> {
+    let now = tx.now;
+    on_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO degraded_holds (message_id, held_at) VALUES ($1, $2)
+         ON CONFLICT (message_id) DO UPDATE SET held_at = excluded.held_at, resumed_at = NULL",
+    )
+    .bind(message_id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let mut job = Job::resume_degraded(message_id, now);
+    job.run_at = Some(check_at);
+    jobs::enqueue(tx, &job, now).await?;
+    Ok(())
 }

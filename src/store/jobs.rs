@@ -47,17 +47,23 @@ pub(crate) async fn enqueue(tx: &mut Tx, job: &Job, now: Millis) -> sqlx::Result
     Ok(result == 1)
 }
 
+// Both walk `jobs_due` (queued and running jobs in claim order) and stop at the first runnable
+// job; `state IN (...)` repeats the index's condition so the planner may use it. SQLite's
+// planner, without statistics, would rather gather every ready job through `jobs_ready` and
+// sort them all (a cost that grows with the backlog), so it is told which index to use.
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
                                 locked_by = $2, updated_at = $3
-    WHERE id = (SELECT id FROM jobs
-                WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
+    WHERE id = (SELECT id FROM jobs INDEXED BY jobs_due
+                WHERE state IN ('queued', 'running')
+                  AND ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3))
                 ORDER BY COALESCE(deadline_at, run_at), run_at, id LIMIT 1)
     RETURNING id, kind, payload, attempts, deadline_at";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
                                 locked_by = $2, updated_at = $3
     WHERE id = (SELECT id FROM jobs
-                WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
+                WHERE state IN ('queued', 'running')
+                  AND ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3))
                 ORDER BY COALESCE(deadline_at, run_at), run_at, id LIMIT 1
                 FOR UPDATE SKIP LOCKED)
     RETURNING id, kind, payload, attempts, deadline_at";
@@ -83,6 +89,24 @@ impl Store {
             .bind(now)
             .fetch_optional(pool)
             .await)?)
+    }
+
+    /// Extends `worker`'s lease on a job it is still running to `now + lease_ms`. Returns
+    /// whether it still held the job.
+    pub async fn renew_lease(&self, id: i64, worker: &str, lease_ms: i64) -> anyhow::Result<bool> {
+        let now = self.clock.now_millis();
+        let renewed = on_pool!(self, |pool| sqlx::query(
+            "UPDATE jobs SET lease_until = $1, updated_at = $2
+             WHERE id = $3 AND locked_by = $4 AND state = 'running'",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(renewed == 1)
     }
 
     /// Marks a job done, if `worker` still holds it.

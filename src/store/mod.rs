@@ -216,7 +216,10 @@ impl Store {
 
     pub(crate) async fn begin(&self) -> sqlx::Result<Tx> {
         let conn = match &self.db {
-            Db::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
+            // IMMEDIATE: a transaction takes the write lock when it begins, waiting for it
+            // under the busy timeout. A deferred one that read first and then wrote would fail
+            // at once with SQLITE_BUSY whenever another writer got in between.
+            Db::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
         Ok(Tx {
@@ -234,6 +237,15 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
             .fetch_one(pool)
             .await)?)
+    }
+
+    /// Runs statements that return nothing (several, separated by `;`): for tests only, to
+    /// stage what the application never does itself.
+    #[doc(hidden)]
+    pub async fn execute_sql(&self, sql: &str) -> anyhow::Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        on_pool!(self, |pool| sqlx::raw_sql(sql).execute(pool).await.map(|_| ()))?;
+        Ok(())
     }
 
     /// Runs a query returning one text value: for tests and operational checks only.

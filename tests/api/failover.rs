@@ -537,3 +537,89 @@ languages = { es = "es", pt = "pt_BR", en = "en_US" }"#,
         .collect();
     assert!(reasons.iter().any(|r| r == "window_closed"), "{reasons:?}");
 }
+
+/// Makes the database refuse every draft but a hand-over to a person, as a failing disk or a
+/// broken schema would: the pipeline's own writes fail on every attempt.
+async fn refuse_drafts_but_hand_overs(app: &TestApp) {
+    let sql = match app.state.store.backend() {
+        tuesday::store::Backend::Sqlite => {
+            "CREATE TRIGGER refuse_drafts BEFORE INSERT ON drafts
+             WHEN NEW.hold_reasons NOT LIKE '%processing_failed%'
+             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"
+        }
+        tuesday::store::Backend::Postgres => {
+            "CREATE FUNCTION refuse_drafts() RETURNS trigger AS $$
+             BEGIN
+               IF NEW.hold_reasons NOT LIKE '%processing_failed%' THEN
+                 RAISE EXCEPTION 'simulated write failure';
+               END IF;
+               RETURN NEW;
+             END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER refuse_drafts BEFORE INSERT ON drafts
+             FOR EACH ROW EXECUTE FUNCTION refuse_drafts()"
+        }
+    };
+    app.state.store.execute_sql(sql).await.expect("add the trigger");
+}
+
+#[tokio::test]
+async fn a_message_whose_processing_fails_for_good_goes_to_a_person() {
+    let app = spawn_app_with(|s| s.worker.max_attempts = 2).await;
+    refuse_drafts_but_hand_overs(&app).await;
+    let messages = [
+        (
+            "wamid.F1",
+            "34612345678",
+            "cuanto cuesta el curso de python? 🤔",
+            "es",
+        ),
+        (
+            "wamid.F2",
+            "5511987654321",
+            "qto custa o curso de dados, vcs parcelam?",
+            "pt",
+        ),
+        ("wamid.F3", "14155550123", "how much is the data course pls", "en"),
+    ];
+    for (wamid, from, body, _) in messages {
+        app.post_webhook(&text_delivery(wamid, from, "Prospect", body))
+            .await;
+    }
+    app.drain().await;
+
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'process_inbound' AND state = 'failed' AND attempts = 2"
+        )
+        .await,
+        3,
+        "each job ran out of attempts"
+    );
+    for (wamid, _, _, language) in messages {
+        let draft = app
+            .text(&format!(
+                "SELECT d.state || ' ' || d.language || ' ' || d.source || ' ' || d.hold_reasons
+                 FROM drafts d JOIN messages m ON m.id = d.message_id WHERE m.external_id = '{wamid}'"
+            ))
+            .await;
+        assert!(
+            draft.starts_with(&format!("held {language} template:")),
+            "{draft}"
+        );
+        assert!(
+            draft.contains("processing_failed") && draft.contains("simulated write failure"),
+            "{draft}"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE kind = 'handed_over'")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE direction = 'out'")
+            .await,
+        0,
+        "nothing goes out without a person"
+    );
+}

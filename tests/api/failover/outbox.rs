@@ -193,3 +193,33 @@ async fn a_window_closed_by_send_time_takes_the_template_path() {
         "sent"
     );
 }
+
+#[tokio::test]
+async fn a_job_that_outlasts_its_lease_keeps_it_and_runs_once() {
+    // Leases of a second; Meta takes two and a half to answer each send.
+    let app = spawn_app_with(|s| {
+        s.worker.lease_secs = 1;
+        s.whatsapp.timeout_ms = 5_000;
+    })
+    .await;
+    app.graph.reply_with(vec![GraphReply::Slow(2_500)]);
+    app.post_webhook(&text_delivery("wamid.L1", "16505551234", "Sam", "hello! 👋"))
+        .await;
+    assert!(tuesday::jobs::run_one(&app.state, "first").await.expect("runs"));
+    let state = app.state.clone();
+    let first = tokio::spawn(async move { tuesday::jobs::run_one(&state, "first").await });
+    // Past the first lease: the worker still runs the send and has renewed its lease, so a
+    // second worker finds nothing to take.
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert!(
+        !tuesday::jobs::run_one(&app.state, "second").await.expect("runs"),
+        "a second worker took a job still running"
+    );
+    assert!(first.await.expect("joins").expect("runs"));
+    assert_eq!(
+        app.text("SELECT state || ' ' || attempts || ' ' || locked_by FROM jobs WHERE kind = 'send'")
+            .await,
+        "done 1 first"
+    );
+    assert_eq!(app.graph.requests().len(), 1, "sent once");
+}
