@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// The demo workspace shipped with Tuesday, seeded into an empty database.
 pub const DEMO_WORKSPACE: &str = include_str!("../../data/demo/workspace.toml");
@@ -76,6 +77,11 @@ pub struct Course {
     pub modality: Modality,
     pub next_start: NaiveDate,
     pub prices: Vec<Price>,
+    /// Names, code and keywords folded and padded with spaces (" data science "), made on first
+    /// use: every draft's guardrails look for courses, and folding each name each time was
+    /// half of their cost.
+    #[serde(skip)]
+    pub terms: OnceLock<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,8 +157,9 @@ impl Catalog {
             .iter()
             .filter(|course| {
                 course
-                    .match_terms()
-                    .any(|term| padded.contains(&format!(" {term} ")))
+                    .padded_terms()
+                    .iter()
+                    .any(|term| padded.contains(term.as_str()))
             })
             .collect()
     }
@@ -181,12 +188,16 @@ impl Course {
         amounts
     }
 
-    fn match_terms(&self) -> impl Iterator<Item = String> + '_ {
-        [&self.name.en, &self.name.es, &self.name.pt, &self.code]
-            .into_iter()
-            .chain(self.keywords.iter())
-            .map(|term| text::tokens(&text::fold(term)).join(" "))
-            .filter(|term| !term.is_empty())
+    fn padded_terms(&self) -> &[String] {
+        self.terms.get_or_init(|| {
+            [&self.name.en, &self.name.es, &self.name.pt, &self.code]
+                .into_iter()
+                .chain(self.keywords.iter())
+                .map(|term| text::tokens(&text::fold(term)).join(" "))
+                .filter(|term| !term.is_empty())
+                .map(|term| format!(" {term} "))
+                .collect()
+        })
     }
 }
 

@@ -1,14 +1,11 @@
 //! `tuesday langid-bench`: Tuesday's language detector against whatlang alone and lingua alone,
 //! on the shared lingua test files and on our own chat set. Run it on a release build.
 
-use crate::domain::Language;
 use crate::eval::langid::{self, Contender, SampleSet, SetScore};
 use crate::pipeline::language::{self, Detector, Method};
 use anyhow::Context;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-const KINDS: [&str; 3] = ["single-words", "word-pairs", "sentences"];
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct LangidBenchArgs {
@@ -27,7 +24,7 @@ pub struct LangidBenchArgs {
 }
 
 pub fn run(args: &LangidBenchArgs) -> anyhow::Result<()> {
-    let shared = read_shared(&args.data)?;
+    let shared = langid::read_shared(&args.data)?;
     let chat_source = std::fs::read_to_string(&args.chat)
         .with_context(|| format!("while reading {}", args.chat.display()))?;
     let chat =
@@ -79,7 +76,7 @@ pub fn run(args: &LangidBenchArgs) -> anyhow::Result<()> {
     println!("\nChat set ({}):", args.chat.display());
     print_table(&names, &chat_scores, "all chat");
     println!("\nSpeed-up of tuesday over lingua (lingua ns / tuesday ns):");
-    for kind in KINDS {
+    for kind in langid::SHARED_KINDS {
         let of = |name: &str| {
             langid::totals(
                 shared_scores
@@ -101,31 +98,6 @@ pub fn run(args: &LangidBenchArgs) -> anyhow::Result<()> {
         println!("  {set:<18} {}", parts.join(", "));
     }
     Ok(())
-}
-
-fn read_shared(dir: &Path) -> anyhow::Result<Vec<SampleSet>> {
-    let mut sets = Vec::new();
-    for language in Language::ALL {
-        for kind in KINDS {
-            let path = dir.join(format!("{language}-{kind}.txt"));
-            let source = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "while reading {} (pass --data to point at the shared langid folder)",
-                    path.display()
-                )
-            })?;
-            sets.push(SampleSet {
-                name: format!("{language}-{kind}"),
-                language,
-                texts: source
-                    .lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            });
-        }
-    }
-    Ok(sets)
 }
 
 fn print_table(names: &[&str], scores: &[SetScore], total_label: &str) {

@@ -2,7 +2,9 @@
 //! of detectors, on the same samples in the same order.
 
 use crate::domain::Language;
+use anyhow::Context;
 use serde::Serialize;
+use std::path::Path;
 use std::time::Instant;
 
 /// One labelled set: a file of the shared data (`es-word-pairs`) or one language of the chat set.
@@ -61,6 +63,35 @@ pub fn run(sets: &[SampleSet], contenders: &[Contender<'_>], passes: usize) -> V
         }
     }
     scores
+}
+
+/// The three files per language of the shared language-ID data, shortest texts first.
+pub const SHARED_KINDS: [&str; 3] = ["single-words", "word-pairs", "sentences"];
+
+/// Reads the shared language-ID data: `<language>-<kind>.txt` in `dir`, one text a line.
+pub fn read_shared(dir: &Path) -> anyhow::Result<Vec<SampleSet>> {
+    let mut sets = Vec::new();
+    for language in Language::ALL {
+        for kind in SHARED_KINDS {
+            let path = dir.join(format!("{language}-{kind}.txt"));
+            let source = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "while reading {} (pass --data to point at the shared langid folder)",
+                    path.display()
+                )
+            })?;
+            sets.push(SampleSet {
+                name: format!("{language}-{kind}"),
+                language,
+                texts: source
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            });
+        }
+    }
+    Ok(sets)
 }
 
 /// Reads `language<TAB>text` lines into one set per language, named `<prefix>-<language>`.

@@ -196,6 +196,7 @@ impl Store {
                 modality: serde_json::from_value(serde_json::Value::String(modality))?,
                 next_start: next_start.parse()?,
                 prices,
+                terms: Default::default(),
             });
         }
 
