@@ -208,13 +208,6 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     }
     let saved = store
         .save_draft(&NewDraft {
-            message_id,
-            conversation_id: ctx.conversation_id,
-            contact_id: ctx.contact_id,
-            market: market.code.clone(),
-            language: detected.language.code().to_owned(),
-            intent: intent.as_str().to_owned(),
-            confidence: classification.confidence,
             body: routed.body.clone(),
             source: routed.source.clone(),
             auto_send: decision.auto_send,
@@ -223,6 +216,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
             degraded_check_at: held_degraded
                 .then(|| clock.now_millis() + state.settings.failover.resume_check_secs as i64 * 1000),
             events,
+            ..new_draft(&ctx, market, detected.language, intent, classification.confidence)
         })
         .await
         .context("while saving the draft")?;
@@ -257,6 +251,33 @@ fn language_and_market<'a>(
     let detected = language::detect(&ctx.body, earlier, market.map(|m| m.language));
     let market = market.unwrap_or_else(|| catalog.default_market(detected.language));
     (detected, market)
+}
+
+/// A draft of `ctx`'s message with what the message itself decides; the caller fills in the
+/// body, its source, the decision and the trace.
+fn new_draft(
+    ctx: &InboundContext,
+    market: &crate::catalog::Market,
+    language: Language,
+    intent: Intent,
+    confidence: f64,
+) -> NewDraft {
+    NewDraft {
+        message_id: ctx.message_id,
+        conversation_id: ctx.conversation_id,
+        contact_id: ctx.contact_id,
+        market: market.code.clone(),
+        language: language.code().to_owned(),
+        intent: intent.as_str().to_owned(),
+        confidence,
+        body: String::new(),
+        source: String::new(),
+        auto_send: false,
+        hold_reasons: json!([]),
+        opt_out: false,
+        degraded_check_at: None,
+        events: Vec::new(),
+    }
 }
 
 /// The hold reason of a message handed to a person because processing it failed for good.
@@ -307,13 +328,6 @@ pub async fn hand_over(state: &AppState, message_id: i64, error: &str) -> anyhow
     .detail(json!({ "error": error, "intent": intent, "language": detected.language, "template": draft.template }));
     store
         .save_draft(&NewDraft {
-            message_id,
-            conversation_id: ctx.conversation_id,
-            contact_id: ctx.contact_id,
-            market: market.code.clone(),
-            language: detected.language.code().to_owned(),
-            intent: intent.as_str().to_owned(),
-            confidence: classification.confidence,
             body: draft.body,
             source,
             auto_send: false,
@@ -321,6 +335,7 @@ pub async fn hand_over(state: &AppState, message_id: i64, error: &str) -> anyhow
             opt_out: guardrails::opt_out::detect(&ctx.body, &state.policy).is_some(),
             degraded_check_at: None,
             events: vec![event],
+            ..new_draft(&ctx, market, detected.language, intent, classification.confidence)
         })
         .await
         .context("while handing the message to a person")?;
