@@ -40,17 +40,18 @@ fn every_kept_fuzz_input_runs_without_a_panic() {
     }
 }
 
-/// The entry points read what their seeds hold: the fuzzers start from real traffic, not
-/// from inputs every parser refuses at the first byte.
+/// The corpora hold real traffic the parsers accept, not only inputs refused at the first
+/// byte: the fuzzers started from real requests, and minimising keeps the inputs that reach
+/// deep into a parser, which valid ones do.
 #[test]
-fn the_seeds_are_accepted_by_their_parsers() {
+fn each_corpus_holds_inputs_its_parser_accepts() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     let parsed = |target: &str, accept: &dyn Fn(&[u8]) -> bool| {
         let inputs = inputs(&root.join(target));
         let accepted = inputs.iter().filter(|(_, b)| accept(b)).count();
         assert!(
-            accepted * 2 >= inputs.len(),
-            "{target}: {accepted} of {} seeds parse",
+            accepted >= 5,
+            "{target}: {accepted} of {} inputs parse; the real requests it started from are missing",
             inputs.len()
         );
     };
