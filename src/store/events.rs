@@ -80,55 +80,85 @@ pub struct DailyCount {
     pub count: i64,
 }
 
-pub(super) async fn insert(tx: &mut Tx, event: &NewEvent) -> sqlx::Result<()> {
-    use crate::observability::{redaction, trace};
-    let at = tx.now;
-    let day = chrono::DateTime::from_timestamp_millis(at)
-        .unwrap_or_default()
-        .format("%Y-%m-%d")
-        .to_string();
-    let (summary, detail) = if tx.mask_traces {
-        (
-            redaction::mask(&event.summary),
-            redaction::mask_json(&event.detail),
-        )
-    } else {
-        (event.summary.clone(), event.detail.clone())
-    };
-    let derived = trace::derive(event.kind, &detail);
-    let obs_type = trace::ObsType::of_kind(event.kind).as_str();
-    let detail = detail.to_string();
-    on_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO events (message_id, conversation_id, kind, summary, detail, user_id, day, at,
-                             obs_type, started_at, ended_at, model, rule, error_code)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(event.message_id)
-    .bind(event.conversation_id)
-    .bind(event.kind)
-    .bind(&summary)
-    .bind(&detail)
-    .bind(event.user_id)
-    .bind(&day)
-    .bind(at)
-    .bind(obs_type)
-    .bind(event.started_at)
-    .bind(event.ended_at)
-    .bind(&derived.model)
-    .bind(&derived.rule)
-    .bind(&derived.error_code)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if let Some(user_id) = event.user_id {
-        super::audit::append(tx, user_id, event).await?;
-    }
-    Ok(())
+/// An event as it is stored: masked if the store masks traces, with the columns derived from
+/// its detail for the trace views.
+struct StoredEvent<'a> {
+    event: &'a NewEvent,
+    summary: String,
+    detail: String,
+    day: String,
+    at: Millis,
+    obs_type: &'static str,
+    derived: crate::observability::trace::Derived,
 }
 
+impl<'a> StoredEvent<'a> {
+    fn of(tx: &Tx, event: &'a NewEvent) -> StoredEvent<'a> {
+        use crate::observability::{redaction, trace};
+        let at = tx.now;
+        let day = chrono::DateTime::from_timestamp_millis(at)
+            .unwrap_or_default()
+            .format("%Y-%m-%d")
+            .to_string();
+        let (summary, detail) = if tx.mask_traces {
+            (
+                redaction::mask(&event.summary),
+                redaction::mask_json(&event.detail),
+            )
+        } else {
+            (event.summary.clone(), event.detail.clone())
+        };
+        StoredEvent {
+            event,
+            derived: trace::derive(event.kind, &detail),
+            obs_type: trace::ObsType::of_kind(event.kind).as_str(),
+            summary,
+            detail: detail.to_string(),
+            day,
+            at,
+        }
+    }
+}
+
+/// The most events one INSERT carries: 14 values each, far below either backend's limit.
+const EVENTS_PER_STATEMENT: usize = 256;
+
+pub(super) async fn insert(tx: &mut Tx, event: &NewEvent) -> sqlx::Result<()> {
+    insert_all(tx, std::slice::from_ref(event)).await
+}
+
+/// Stores events in one statement (a message's trace is about twenty of them), and the audit
+/// entry of each that a person caused.
 pub(super) async fn insert_all(tx: &mut Tx, events: &[NewEvent]) -> sqlx::Result<()> {
-    for event in events {
-        insert(tx, event).await?;
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let rows: Vec<StoredEvent> = chunk.iter().map(|event| StoredEvent::of(tx, event)).collect();
+        on_tx!(tx, |conn| {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO events (message_id, conversation_id, kind, summary, detail, user_id, day, at,
+                                     obs_type, started_at, ended_at, model, rule, error_code) ",
+            );
+            query.push_values(&rows, |mut values, row| {
+                values
+                    .push_bind(row.event.message_id)
+                    .push_bind(row.event.conversation_id)
+                    .push_bind(row.event.kind)
+                    .push_bind(&row.summary)
+                    .push_bind(&row.detail)
+                    .push_bind(row.event.user_id)
+                    .push_bind(&row.day)
+                    .push_bind(row.at)
+                    .push_bind(row.obs_type)
+                    .push_bind(row.event.started_at)
+                    .push_bind(row.event.ended_at)
+                    .push_bind(&row.derived.model)
+                    .push_bind(&row.derived.rule)
+                    .push_bind(&row.derived.error_code);
+            });
+            query.build().execute(conn).await.map(|_| ())
+        })?;
+    }
+    for (user_id, event) in events.iter().filter_map(|e| e.user_id.map(|user| (user, e))) {
+        super::audit::append(tx, user_id, event).await?;
     }
     Ok(())
 }
