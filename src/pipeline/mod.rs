@@ -42,7 +42,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
         contact_id: Some(ctx.contact_id),
     };
     let local = state.classifier.classify(&ctx.body);
-    let is_text = matches!(ctx.kind.as_str(), "text" | "button" | "interactive" | "email");
+    let is_text = is_text(&ctx);
     let routed_class = if is_text {
         state
             .router
@@ -54,11 +54,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     };
     let classification = &routed_class.classification;
     let classify_done = clock.now_millis();
-    let intent = if is_text {
-        classification.intent
-    } else {
-        Intent::Other
-    };
+    let intent = intent_of(is_text, classification.intent);
     let draft = draft::compose(
         &state.replies,
         catalog,
@@ -239,6 +235,16 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     Ok(Outcome::Done)
 }
 
+/// Whether the message is text to classify (not an image, audio or a location).
+fn is_text(ctx: &InboundContext) -> bool {
+    matches!(ctx.kind.as_str(), "text" | "button" | "interactive" | "email")
+}
+
+/// The intent a message is handled as: what the classifier read, for text only.
+fn intent_of(is_text: bool, classified: Intent) -> Intent {
+    if is_text { classified } else { Intent::Other }
+}
+
 /// The message's language, from its text and what the conversation and the contact's number
 /// say, and the market whose prices and hours apply.
 fn language_and_market<'a>(
@@ -295,13 +301,8 @@ pub async fn hand_over(state: &AppState, message_id: i64, error: &str) -> anyhow
         return Ok(());
     };
     let (detected, market) = language_and_market(state, &ctx);
-    let is_text = matches!(ctx.kind.as_str(), "text" | "button" | "interactive" | "email");
     let classification = state.classifier.classify(&ctx.body);
-    let intent = if is_text {
-        classification.intent
-    } else {
-        Intent::Other
-    };
+    let intent = intent_of(is_text(&ctx), classification.intent);
     let draft = draft::compose(
         &state.replies,
         &state.catalog,
