@@ -81,7 +81,7 @@ pub struct Course {
     /// use: every draft's guardrails look for courses, and folding each name each time was
     /// half of their cost.
     #[serde(skip)]
-    pub terms: OnceLock<Vec<String>>,
+    pub(crate) terms: OnceLock<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -155,9 +155,14 @@ async fn run_one_tracked(
         }
         Outcome::Retry(reason) | Outcome::Failed(reason) => {
             tracing::error!(job = job.id, kind = %job.kind, %reason, "job failed for good");
-            // A message must not be dropped: one that could not be processed goes to a person.
+            // A message must not be dropped: one that could not be processed goes to a person,
+            // unless this worker lost the job meanwhile and another one is still trying.
             if matches!(job.kind.as_str(), PROCESS_INBOUND | RESUME_DEGRADED)
                 && let Ok(MessageRef { message_id }) = serde_json::from_str(&job.payload)
+                && state
+                    .store
+                    .renew_lease(job.id, worker, lease.as_millis() as i64)
+                    .await?
             {
                 pipeline::hand_over(state, message_id, &reason).await?;
             }

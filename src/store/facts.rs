@@ -196,13 +196,11 @@ impl Store {
         } else {
             day_string(since)
         };
-        // Read before the transaction: on SQLite, a transaction that reads first and then
-        // writes fails (SQLITE_BUSY_SNAPSHOT) when another writer committed in between.
-        let days: Vec<i64> = on_pool!(self, |pool| sqlx::query_scalar(CHANGED_DAYS)
-            .bind(since)
-            .fetch_all(pool)
-            .await)?;
         let mut tx = self.begin().await?;
+        let days: Vec<i64> = super::on_tx!(&mut tx, |conn| sqlx::query_scalar(CHANGED_DAYS)
+            .bind(since)
+            .fetch_all(conn)
+            .await)?;
         for day in days {
             super::on_tx!(&mut tx, |conn| sqlx::query(
                 "DELETE FROM funnel_daily WHERE epoch_day = $1"
