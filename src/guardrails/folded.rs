@@ -91,6 +91,10 @@ pub fn sentences(text: &str) -> Vec<(usize, usize)> {
 /// - `~` stands for up to three words of any kind.
 ///
 /// Anything else (`%`, `.`, `'`) is matched literally.
+///
+/// Words are ASCII letters, digits and `_`: folding leaves es, pt and en text in ASCII
+/// (á → a, ñ → n, ç → c), and Unicode's `\w` and `\b`, spelled out for every script, made
+/// these automata tens of megabytes and kept matching off the fast DFA engine.
 pub fn compile_phrases(phrases: &[String]) -> Result<Regex, String> {
     if phrases.is_empty() {
         // A list with nothing in it matches nothing.
@@ -108,6 +112,11 @@ pub fn compile_phrases(phrases: &[String]) -> Result<Regex, String> {
     Regex::new(&pattern).map_err(|e| e.to_string())
 }
 
+/// A word character of folded text, the space between two words, and a word's edge.
+const WORD: &str = "[0-9A-Za-z_]";
+const GAP: &str = "[^0-9A-Za-z_]+";
+const BOUNDARY: &str = r"(?-u:\b)";
+
 fn compile_phrase(phrase: &str) -> Result<String, String> {
     let folded = crate::text::fold(phrase.trim());
     let words = split_top_level(&folded);
@@ -124,11 +133,11 @@ fn compile_phrase(phrase: &str) -> Result<String, String> {
     }
     let mut out = String::new();
     if first.starts_with(|c: char| c.is_alphanumeric() || c == '(') {
-        out.push_str(r"\b");
+        out.push_str(BOUNDARY);
     }
     for (i, word) in words.iter().enumerate() {
         if *word == "~" {
-            out.push_str(r"(?:\W+\w+){0,3}");
+            out.push_str(&format!("(?:{GAP}{WORD}+){{0,3}}"));
             continue;
         }
         let (body, optional) = match word.strip_suffix('?') {
@@ -138,13 +147,13 @@ fn compile_phrase(phrase: &str) -> Result<String, String> {
         let body = word_pattern(body).map_err(|e| format!("{phrase:?}: {e}"))?;
         match (i, optional) {
             (0, _) => out.push_str(&body),
-            (_, true) => out.push_str(&format!(r"(?:\W+{body})?")),
-            (_, false) => out.push_str(&format!(r"\W+{body}")),
+            (_, true) => out.push_str(&format!("(?:{GAP}{body})?")),
+            (_, false) => out.push_str(&format!("{GAP}{body}")),
         }
     }
     let last = words.last().copied().unwrap_or_default();
     if last.ends_with(|c: char| c.is_alphanumeric() || c == '*' || c == ')' || c == '?') {
-        out.push_str(r"\b");
+        out.push_str(BOUNDARY);
     }
     Regex::new(&out).map_err(|e| format!("{phrase:?}: {e}"))?;
     Ok(out)
@@ -182,14 +191,14 @@ fn word_pattern(word: &str) -> Result<String, String> {
     for c in word.chars() {
         if c.is_whitespace() {
             if !in_space {
-                out.push_str(r"\W+");
+                out.push_str(GAP);
             }
             in_space = true;
             continue;
         }
         in_space = false;
         match c {
-            '*' => out.push_str(r"\w*"),
+            '*' => out.push_str(&format!("{WORD}*")),
             '(' => {
                 depth += 1;
                 out.push_str("(?:");
