@@ -49,6 +49,7 @@ pub(super) async fn classify(
     let routed = router
         .classify(store, Subject::default(), detected.language, text, local)
         .await?;
+    store.record_free_calls(&routed.free_calls).await?;
     print_route(&routed.events);
     Ok(routed)
 }

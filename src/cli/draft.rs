@@ -99,6 +99,7 @@ pub async fn run(args: &DraftArgs, settings: &Settings) -> anyhow::Result<()> {
         guardrails::check(body, &context)
     };
     let routed = router.draft(&store, &task, check).await?;
+    store.record_free_calls(&routed.free_calls).await?;
     print_route(&routed.events);
     println!(
         "intent:     {} (confidence {:.2}, {})",

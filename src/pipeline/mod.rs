@@ -212,6 +212,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
             degraded_check_at: held_degraded
                 .then(|| clock.now_millis() + state.settings.failover.resume_check_secs as i64 * 1000),
             events,
+            free_calls: [routed_class.free_calls.as_slice(), routed.free_calls.as_slice()].concat(),
             ..new_draft(&ctx, market, detected.language, intent, classification.confidence)
         })
         .await
@@ -283,6 +284,7 @@ fn new_draft(
         opt_out: false,
         degraded_check_at: None,
         events: Vec::new(),
+        free_calls: Vec::new(),
     }
 }
 

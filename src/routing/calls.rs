@@ -383,19 +383,17 @@ impl ModelRouter {
         }))
     }
 
-    /// The local tier's row in the ledger: free, with what a model would have needed.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn record_local(
-        &self,
-        store: &Store,
+    /// The local tier's row in the ledger: free, with what a model would have needed. The
+    /// caller records it with what the task produced (`store::record_free`).
+    pub(super) fn local_call(
         subject: Subject,
         task: &'static str,
         model: &str,
         estimated_input: u64,
         estimated_output: u64,
         used: bool,
-    ) -> anyhow::Result<()> {
-        let call = NewModelCall {
+    ) -> NewModelCall {
+        NewModelCall {
             message_id: subject.message_id,
             conversation_id: subject.conversation_id,
             contact_id: subject.contact_id,
@@ -411,9 +409,7 @@ impl ModelRouter {
             outcome: "ok".to_owned(),
             error: None,
             used,
-        };
-        store.settle_call(None, &call).await?;
-        Ok(())
+        }
     }
 }
 

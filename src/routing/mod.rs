@@ -18,7 +18,7 @@ use crate::failover::{Breakers, FailoverSettings, SystemTicker};
 use crate::guardrails::Finding;
 use crate::models::{Models, PriceTable};
 use crate::pipeline::classify::Classification;
-use crate::store::{NewEvent, Store};
+use crate::store::{NewEvent, NewModelCall, Store};
 use calls::TierOutcome;
 use policy::{AfterGuardrails, BudgetState, Choice, Fallback};
 use prompts::DraftInput;
@@ -81,6 +81,9 @@ pub struct RoutedClassification {
     /// The cascade wanted a model and every one it tried was down: the local answer stands
     /// because nothing else could answer (degraded mode).
     pub degraded: bool,
+    /// The local tier's row in the ledger, not yet stored: the caller records it with its
+    /// result (the pipeline, in the draft's transaction).
+    pub free_calls: Vec<NewModelCall>,
 }
 
 impl RoutedClassification {
@@ -93,6 +96,7 @@ impl RoutedClassification {
             cost: Decimal::ZERO,
             events: Vec::new(),
             degraded: false,
+            free_calls: Vec::new(),
         }
     }
 }
@@ -114,6 +118,8 @@ pub struct RoutedDraft {
     pub canary: Option<String>,
     /// A model should have drafted and every one tried was down: the template stands in.
     pub degraded: bool,
+    /// As in [`RoutedClassification::free_calls`].
+    pub free_calls: Vec<NewModelCall>,
 }
 
 /// The inputs of a drafting task.
@@ -325,16 +331,14 @@ impl ModelRouter {
             }
         }
         let estimate = prompts::estimate_tokens(&request.system) + prompts::estimate_tokens(&request.user);
-        self.record_local(
-            store,
+        let free_calls = vec![Self::local_call(
             subject,
             "classify",
             "classifier",
             estimate,
             12,
             kept.is_none(),
-        )
-        .await?;
+        )];
         if let Some(id) = kept {
             store.mark_call_used(id).await?;
         }
@@ -346,6 +350,7 @@ impl ModelRouter {
             cost,
             events,
             degraded: kept.is_none() && down,
+            free_calls,
         })
     }
 
@@ -432,8 +437,6 @@ impl ModelRouter {
             let estimate =
                 prompts::estimate_tokens(&request.system) + prompts::estimate_tokens(&request.user);
             let output = prompts::estimate_tokens(task.template_body);
-            self.record_local(store, task.subject, "draft", "templates", estimate, output, true)
-                .await?;
             return Ok(RoutedDraft {
                 findings: check(task.template_body, None),
                 body: task.template_body.to_owned(),
@@ -444,6 +447,14 @@ impl ModelRouter {
                 events,
                 canary: None,
                 degraded: down,
+                free_calls: vec![Self::local_call(
+                    task.subject,
+                    "draft",
+                    "templates",
+                    estimate,
+                    output,
+                    true,
+                )],
             });
         };
         let findings = check(&body, Some(&canary));
@@ -457,6 +468,7 @@ impl ModelRouter {
             events,
             canary: Some(canary),
             degraded: false,
+            free_calls: Vec::new(),
         };
         let mut kept = call_id;
         if let AfterGuardrails::Redraft { tier: to, failures } =

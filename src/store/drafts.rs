@@ -2,8 +2,8 @@
 //! Every state change is a compare-and-set on `version`, so two reps can never both send.
 
 use super::events::{self, NewEvent};
+use super::{NewModelCall, contacts, failover, model_calls, outbound};
 use super::{Store, on_pool, on_tx};
-use super::{contacts, failover, outbound};
 use crate::domain::Millis;
 use serde_json::json;
 
@@ -28,6 +28,8 @@ pub struct NewDraft {
     /// The hold and its check are stored with the draft, so neither is lost to a crash.
     pub degraded_check_at: Option<Millis>,
     pub events: Vec<NewEvent>,
+    /// The local tier's answers that made it, recorded with it (they cost nothing).
+    pub free_calls: Vec<NewModelCall>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -145,6 +147,7 @@ impl Store {
             contacts::set_opt_out(&mut tx, draft.contact_id, Some(now)).await?;
         }
         events::insert_all(&mut tx, &draft.events).await?;
+        model_calls::record_free(&mut tx, &draft.free_calls).await?;
         if let Some(check_at) = draft.degraded_check_at {
             failover::hold_degraded(&mut tx, draft.message_id, check_at).await?;
         }

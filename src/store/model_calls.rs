@@ -148,6 +148,79 @@ fn total(rows: &[(String, String, String)], today: &str) -> SpendToDate {
     spend
 }
 
+/// Inserts calls made on `day`, in one statement, and returns their ids in order.
+async fn insert_calls(tx: &mut Tx, calls: &[NewModelCall], day: &str, at: Millis) -> sqlx::Result<Vec<i64>> {
+    on_tx!(tx, |conn| {
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO model_calls (message_id, conversation_id, contact_id, task, tier, provider, model,
+                input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
+                estimated_input_tokens, estimated_output_tokens, cost_usd, latency_ms, outcome, error,
+                used, day, at) ",
+        );
+        query.push_values(calls, |mut values, call| {
+            values
+                .push_bind(call.message_id)
+                .push_bind(call.conversation_id)
+                .push_bind(call.contact_id)
+                .push_bind(call.task)
+                .push_bind(call.tier)
+                .push_bind(&call.provider)
+                .push_bind(&call.model)
+                .push_bind(tokens(call.usage.input_tokens))
+                .push_bind(tokens(call.usage.output_tokens))
+                .push_bind(tokens(call.usage.cache_write_tokens))
+                .push_bind(tokens(call.usage.cache_read_tokens))
+                .push_bind(tokens(call.estimated_input_tokens))
+                .push_bind(tokens(call.estimated_output_tokens))
+                .push_bind(call.cost_usd.normalize().to_string())
+                .push_bind(call.latency_ms)
+                .push_bind(&call.outcome)
+                .push_bind(&call.error)
+                .push_bind(call.used)
+                .push_bind(day)
+                .push_bind(at);
+        });
+        query.push(" RETURNING id");
+        query.build_query_scalar().fetch_all(conn).await
+    })
+}
+
+/// Records the local tier's answers, which cost nothing and reserved nothing, inside the
+/// caller's transaction (the pipeline's draft): their rows and the day's call count, without
+/// the budget lock and the read-modify-write a paid call needs.
+pub(crate) async fn record_free(tx: &mut Tx, calls: &[NewModelCall]) -> anyhow::Result<()> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    anyhow::ensure!(
+        calls.iter().all(|c| c.cost_usd.is_zero()),
+        "only calls that cost nothing are recorded without the budget"
+    );
+    let at = tx.now;
+    let day = day_of(at).to_string();
+    insert_calls(tx, calls, &day, at).await?;
+    let mut per_tier: Vec<(&str, i64)> = Vec::new();
+    for call in calls {
+        match per_tier.iter_mut().find(|(tier, _)| *tier == call.tier) {
+            Some((_, n)) => *n += 1,
+            None => per_tier.push((call.tier, 1)),
+        }
+    }
+    for (tier, n) in per_tier {
+        on_tx!(tx, |conn| sqlx::query(
+            "INSERT INTO model_spend (day, tier, calls, cost_usd, reserved_usd) VALUES ($1, $2, $3, '0', '0')
+             ON CONFLICT (day, tier) DO UPDATE SET calls = model_spend.calls + excluded.calls",
+        )
+        .bind(&day)
+        .bind(tier)
+        .bind(n)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// What the workspace has spent (and reserved) today and this month, UTC.
     pub async fn spend_to_date(&self) -> anyhow::Result<SpendToDate> {
@@ -236,40 +309,22 @@ impl Store {
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
-        let id: i64 = on_tx!(&mut tx, |conn| {
-            sqlx::query_scalar(
-            "INSERT INTO model_calls (message_id, conversation_id, contact_id, task, tier, provider, model,
-                input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
-                estimated_input_tokens, estimated_output_tokens, cost_usd, latency_ms, outcome, error,
-                used, day, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-             RETURNING id",
-        )
-        .bind(call.message_id)
-        .bind(call.conversation_id)
-        .bind(call.contact_id)
-        .bind(call.task)
-        .bind(call.tier)
-        .bind(&call.provider)
-        .bind(&call.model)
-        .bind(tokens(call.usage.input_tokens))
-        .bind(tokens(call.usage.output_tokens))
-        .bind(tokens(call.usage.cache_write_tokens))
-        .bind(tokens(call.usage.cache_read_tokens))
-        .bind(tokens(call.estimated_input_tokens))
-        .bind(tokens(call.estimated_output_tokens))
-        .bind(call.cost_usd.normalize().to_string())
-        .bind(call.latency_ms)
-        .bind(&call.outcome)
-        .bind(&call.error)
-        .bind(call.used)
-        .bind(&day)
-        .bind(at)
-        .fetch_one(conn)
-        .await
-        })?;
+        let id = insert_calls(&mut tx, std::slice::from_ref(call), &day, at)
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("the model call was not stored"))?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Records free calls (the local tier's answers) in a transaction of their own, for callers
+    /// that store no draft with them.
+    pub async fn record_free_calls(&self, calls: &[NewModelCall]) -> anyhow::Result<()> {
+        let mut tx = self.begin().await?;
+        record_free(&mut tx, calls).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Marks the call whose answer a task kept.

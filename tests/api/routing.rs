@@ -109,6 +109,9 @@ pub(crate) async fn trace_kinds(app: &TestApp, message_id: i64) -> Vec<(String, 
         .collect()
 }
 
+/// The message's ledger in the order the calls were made: the classification's, then the
+/// draft's, then a re-draft's. (The local tier's rows are stored with the draft, after the
+/// hosted calls of the same task.)
 pub(crate) async fn call_outcomes(app: &TestApp, message_id: i64) -> Vec<String> {
     let mut out = Vec::new();
     let n = app
@@ -119,7 +122,8 @@ pub(crate) async fn call_outcomes(app: &TestApp, message_id: i64) -> Vec<String>
     for i in 0..n {
         out.push(
             app.text(&format!(
-                "SELECT task || ':' || tier || ':' || outcome FROM model_calls WHERE message_id = {message_id} ORDER BY id LIMIT 1 OFFSET {i}"
+                "SELECT task || ':' || tier || ':' || outcome FROM model_calls WHERE message_id = {message_id}
+                 ORDER BY CASE task WHEN 'classify' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, id LIMIT 1 OFFSET {i}"
             ))
             .await,
         );
