@@ -96,8 +96,40 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Pending>) {
 }
 
 impl Store {
-    /// Stores every delivery of `batch` in one transaction, each in its own savepoint.
+    /// Stores every delivery of `batch` in one transaction. Deliveries almost never fail, so
+    /// the batch is first written straight through; if one does fail, that attempt is rolled
+    /// back and the batch written again with each delivery in its own savepoint, so the one
+    /// that fails is rolled back and reported alone while the rest commit.
     async fn ingest_batch(&self, batch: &[Pending]) -> anyhow::Result<Vec<anyhow::Result<IngestSummary>>> {
+        let mut tx = self.begin().await?;
+        let mut results = Vec::with_capacity(batch.len());
+        for pending in batch {
+            tx.mask_traces = pending.mask_traces;
+            match ingest_in(
+                &mut tx,
+                &pending.channel,
+                &pending.raw_body,
+                &pending.delivery,
+                pending.at,
+            )
+            .await
+            {
+                Ok(summary) => results.push(Ok(summary)),
+                Err(_) => {
+                    tx.rollback().await?;
+                    return self.ingest_batch_isolated(batch).await;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// [`Store::ingest_batch`] with each delivery in its own savepoint.
+    async fn ingest_batch_isolated(
+        &self,
+        batch: &[Pending],
+    ) -> anyhow::Result<Vec<anyhow::Result<IngestSummary>>> {
         let mut tx = self.begin().await?;
         let mut results = Vec::with_capacity(batch.len());
         for pending in batch {
@@ -198,6 +230,57 @@ mod tests {
                 .await
                 .ok(),
             Some(3)
+        );
+        assert_eq!(
+            store.scalar_i64("SELECT COUNT(*) FROM messages").await.ok(),
+            Some(2)
+        );
+        assert_eq!(store.scalar_i64("SELECT COUNT(*) FROM jobs").await.ok(), Some(2));
+    }
+
+    /// A message that arrives late (a provider replaying its backlog) is stored, but does not
+    /// put back the name the contact had before; a replay of one already stored adds nothing.
+    #[tokio::test]
+    async fn a_late_message_keeps_the_contacts_newer_name() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .expect("store");
+        let sent = |id: &str, name: &str, sent_at: Millis, body: &str| {
+            let mut d = delivery(id, body);
+            d.messages[0].profile_name = Some(name.to_owned());
+            d.messages[0].sent_at = sent_at;
+            d
+        };
+        let new_messages = |d: Delivery| {
+            let store = store.clone();
+            async move {
+                store
+                    .ingest("whatsapp", "{}", &d)
+                    .await
+                    .expect("stored")
+                    .new_messages
+            }
+        };
+        assert_eq!(
+            new_messages(sent("wamid.N2", "Ana Souza", 2_000, "vcs tem curso de dados? 📊")).await,
+            1
+        );
+        assert_eq!(
+            new_messages(sent("wamid.N1", "Ana", 1_000, "oi, quanto custa? 💸")).await,
+            1
+        );
+        assert_eq!(
+            new_messages(sent("wamid.N2", "Ana Souza", 2_000, "vcs tem curso de dados? 📊")).await,
+            0
+        );
+        assert_eq!(
+            store
+                .scalar_text("SELECT name FROM contacts")
+                .await
+                .ok()
+                .as_deref(),
+            Some("Ana Souza")
         );
         assert_eq!(
             store.scalar_i64("SELECT COUNT(*) FROM messages").await.ok(),

@@ -116,19 +116,22 @@ impl Store {
     }
 }
 
-// Upserts that keep the latest time: SQLite's two-argument MAX is PostgreSQL's GREATEST.
+// Upserts that keep the latest time, and the name from the latest message: SQLite's
+// two-argument MAX is PostgreSQL's GREATEST.
 const UPSERT_CONTACT_SQLITE: &str =
     "INSERT INTO contacts (channel, address, name, last_inbound_at, created_at)
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (channel, address) DO UPDATE SET
-        name = COALESCE(excluded.name, contacts.name),
+        name = CASE WHEN excluded.last_inbound_at >= COALESCE(contacts.last_inbound_at, 0)
+                    THEN COALESCE(excluded.name, contacts.name) ELSE contacts.name END,
         last_inbound_at = MAX(COALESCE(contacts.last_inbound_at, 0), excluded.last_inbound_at)
     RETURNING id";
 const UPSERT_CONTACT_POSTGRES: &str =
     "INSERT INTO contacts (channel, address, name, last_inbound_at, created_at)
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (channel, address) DO UPDATE SET
-        name = COALESCE(excluded.name, contacts.name),
+        name = CASE WHEN excluded.last_inbound_at >= COALESCE(contacts.last_inbound_at, 0)
+                    THEN COALESCE(excluded.name, contacts.name) ELSE contacts.name END,
         last_inbound_at = GREATEST(COALESCE(contacts.last_inbound_at, 0), excluded.last_inbound_at)
     RETURNING id";
 const UPSERT_CONVERSATION_SQLITE: &str = "INSERT INTO conversations
@@ -235,17 +238,10 @@ pub(super) async fn insert_message(
     conversation: Option<i64>,
     now: Millis,
 ) -> anyhow::Result<Option<i64>> {
-    let seen: Option<i64> = on_tx!(tx, |conn| sqlx::query_scalar(
-        "SELECT id FROM messages WHERE channel = $1 AND external_id = $2"
-    )
-    .bind(message.channel)
-    .bind(&message.external_id)
-    .fetch_optional(conn)
-    .await)?;
-    if seen.is_some() {
-        return Ok(None);
-    }
-
+    // No look-up first: a message already stored is rare (a provider's retry or replay), and
+    // the INSERT below skips it. Until then it only upserts its contact and conversation
+    // again, which changes nothing for a message already counted: times keep the latest,
+    // and a name is taken only from a message at least as recent as the contact's last.
     let (upsert_contact, upsert_conversation) = match tx.backend() {
         Backend::Sqlite => (UPSERT_CONTACT_SQLITE, UPSERT_CONVERSATION_SQLITE),
         Backend::Postgres => (UPSERT_CONTACT_POSTGRES, UPSERT_CONVERSATION_POSTGRES),

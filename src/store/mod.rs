@@ -266,6 +266,13 @@ impl Tx {
         }
     }
 
+    pub(crate) async fn rollback(self) -> sqlx::Result<()> {
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.rollback().await,
+            TxConn::Postgres(tx) => tx.rollback().await,
+        }
+    }
+
     pub(crate) fn backend(&self) -> Backend {
         match self.conn {
             TxConn::Sqlite(_) => Backend::Sqlite,
