@@ -93,6 +93,16 @@ pub async fn prepare(
     let Some(ctx) = state.store.inbound_context(message_id).await? else {
         return Ok(None);
     };
+    prepare_with(state, ctx, language, now).await.map(Some)
+}
+
+/// [`prepare`] for a message whose context the caller has read already.
+pub async fn prepare_with(
+    state: &AppState,
+    ctx: InboundContext,
+    language: Option<Language>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Prepared> {
     let market = market_of(&state.catalog, &ctx, language);
     let language_of_reply = language.unwrap_or(market.language);
     let default_tz = guardrails::Context::new(&state.catalog, &state.policy, market, language_of_reply, now)
@@ -116,14 +126,14 @@ pub async fn prepare(
     }
     let signature =
         crate::channels::email::signature(state.settings.email.signature.as_deref(), &state.catalog);
-    Ok(Some(Prepared {
+    Ok(Prepared {
         ctx,
         history,
         language,
         timezone,
         now,
         signature,
-    }))
+    })
 }
 
 impl Prepared {

@@ -23,14 +23,14 @@ use serde_json::json;
 #[tracing::instrument(skip(state), fields(trace_id = %crate::observability::export::trace_id_hex(message_id)))]
 pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Result<Outcome> {
     let store = &state.store;
-    if store.draft_for_message(message_id).await?.is_some() {
-        return Ok(Outcome::Done);
-    }
     let Some(ctx) = store.inbound_context(message_id).await? else {
         return Ok(Outcome::Failed(format!(
             "inbound message {message_id} does not exist"
         )));
     };
+    if ctx.has_draft {
+        return Ok(Outcome::Done);
+    }
     let catalog = &state.catalog;
     let clock = state.clock();
     let started = clock.now_millis();
@@ -75,10 +75,7 @@ pub async fn process_inbound(state: &AppState, message_id: i64) -> anyhow::Resul
     )
     .await?;
     let thread: Vec<(&str, &str)> = thread.iter().map(|(who, text)| (*who, text.as_str())).collect();
-    let Some(gate) = gate::prepare(state, message_id, Some(detected.language), state.clock().now()).await?
-    else {
-        return Ok(Outcome::Failed(format!("inbound message {message_id} vanished")));
-    };
+    let gate = gate::prepare_with(state, ctx.clone(), Some(detected.language), state.clock().now()).await?;
     facts.window_closed = gate.window_closed(&state.policy);
     let task = DraftTask {
         subject,
@@ -296,10 +293,11 @@ pub const PROCESSING_FAILED: &str = "processing_failed";
 /// and the error that stopped it, so no message is dropped. Nothing here calls a model.
 pub async fn hand_over(state: &AppState, message_id: i64, error: &str) -> anyhow::Result<()> {
     let store = &state.store;
-    if store.draft_for_message(message_id).await?.is_some() {
-        return Ok(());
-    }
-    let Some(ctx) = store.inbound_context(message_id).await? else {
+    let Some(ctx) = store
+        .inbound_context(message_id)
+        .await?
+        .filter(|ctx| !ctx.has_draft)
+    else {
         return Ok(());
     };
     let (detected, market) = language_and_market(state, &ctx);

@@ -45,6 +45,8 @@ pub struct InboundContext {
     /// The language the conversation was in before this message, if one was settled.
     pub conversation_language: Option<String>,
     pub market: Option<String>,
+    /// Whether the message has a draft already (it was processed).
+    pub has_draft: bool,
 }
 
 impl Store {
@@ -104,7 +106,8 @@ impl Store {
             "SELECT m.id AS message_id, c.id AS conversation_id, k.id AS contact_id,
                     k.address AS contact_address, k.name AS contact_name,
                     c.channel, c.business_number, m.kind, m.body, m.external_id,
-                    c.language AS conversation_language, k.market
+                    c.language AS conversation_language, k.market,
+                    EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = m.id) AS has_draft
              FROM messages m
              JOIN conversations c ON c.id = m.conversation_id
              JOIN contacts k ON k.id = c.contact_id
