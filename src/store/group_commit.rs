@@ -34,6 +34,13 @@ struct Pending {
     done: oneshot::Sender<anyhow::Result<IngestSummary>>,
 }
 
+impl Pending {
+    async fn store_in(&self, tx: &mut Tx) -> anyhow::Result<IngestSummary> {
+        tx.mask_traces = self.mask_traces;
+        ingest_in(tx, &self.channel, &self.raw_body, &self.delivery, self.at).await
+    }
+}
+
 impl GroupCommit {
     /// Starts the writer on `direct`, a store that writes straight to the database. The writer
     /// stops when the last `GroupCommit` handle is dropped.
@@ -104,16 +111,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut results = Vec::with_capacity(batch.len());
         for pending in batch {
-            tx.mask_traces = pending.mask_traces;
-            match ingest_in(
-                &mut tx,
-                &pending.channel,
-                &pending.raw_body,
-                &pending.delivery,
-                pending.at,
-            )
-            .await
-            {
+            match pending.store_in(&mut tx).await {
                 Ok(summary) => results.push(Ok(summary)),
                 Err(_) => {
                     tx.rollback().await?;
@@ -134,15 +132,7 @@ impl Store {
         let mut results = Vec::with_capacity(batch.len());
         for pending in batch {
             savepoint(&mut tx, "SAVEPOINT delivery").await?;
-            tx.mask_traces = pending.mask_traces;
-            let stored = ingest_in(
-                &mut tx,
-                &pending.channel,
-                &pending.raw_body,
-                &pending.delivery,
-                pending.at,
-            )
-            .await;
+            let stored = pending.store_in(&mut tx).await;
             if stored.is_err() {
                 savepoint(&mut tx, "ROLLBACK TO SAVEPOINT delivery").await?;
             }
