@@ -176,15 +176,6 @@ impl Store {
         .await)?)
     }
 
-    pub async fn draft_for_message(&self, message_id: i64) -> anyhow::Result<Option<DraftRow>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as(select_drafts!(
-            "WHERE d.message_id = $1"
-        ))
-        .bind(message_id)
-        .fetch_optional(pool)
-        .await)?)
-    }
-
     pub async fn drafts_in_conversation(&self, conversation_id: i64) -> anyhow::Result<Vec<DraftRow>> {
         Ok(on_pool!(self, |pool| sqlx::query_as(select_drafts!(
             "WHERE d.conversation_id = $1 ORDER BY d.id"
