@@ -170,6 +170,15 @@ mod tests {
         }
     }
 
+    /// A store on a fresh SQLite file, and the directory that holds it.
+    async fn sqlite_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .expect("store");
+        (dir, store)
+    }
+
     fn pending(id: &str, raw_body: &str) -> (Pending, oneshot::Receiver<anyhow::Result<IngestSummary>>) {
         let (done, answer) = oneshot::channel();
         let pending = Pending {
@@ -186,10 +195,7 @@ mod tests {
     /// A delivery that fails is rolled back alone; the others in its batch are stored.
     #[tokio::test]
     async fn one_bad_delivery_does_not_sink_its_batch() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .expect("store");
+        let (_dir, store) = sqlite_store().await;
         store
             .scalar_i64(
                 "CREATE TRIGGER poison BEFORE INSERT ON webhook_deliveries WHEN NEW.body = 'poison' \
@@ -232,10 +238,7 @@ mod tests {
     /// put back the name the contact had before; a replay of one already stored adds nothing.
     #[tokio::test]
     async fn a_late_message_keeps_the_contacts_newer_name() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .expect("store");
+        let (_dir, store) = sqlite_store().await;
         let sent = |id: &str, name: &str, sent_at: Millis, body: &str| {
             let mut d = delivery(id, body);
             d.messages[0].profile_name = Some(name.to_owned());
@@ -282,10 +285,7 @@ mod tests {
     /// Concurrent callers share commits and each hears about its own delivery.
     #[tokio::test]
     async fn concurrent_deliveries_are_each_answered_once_committed() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .expect("store");
+        let (_dir, store) = sqlite_store().await;
         let calls = (0..300).map(|i| {
             let store = store.clone();
             tokio::spawn(async move {
