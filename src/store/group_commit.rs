@@ -113,7 +113,12 @@ impl Store {
         for pending in batch {
             match pending.store_in(&mut tx).await {
                 Ok(summary) => results.push(Ok(summary)),
-                Err(_) => {
+                Err(error) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        deliveries = batch.len(),
+                        "a delivery could not be stored; storing its batch again, one savepoint each"
+                    );
                     tx.rollback().await?;
                     return self.ingest_batch_isolated(batch).await;
                 }

@@ -148,7 +148,8 @@ fn total(rows: &[(String, String, String)], today: &str) -> SpendToDate {
     spend
 }
 
-/// Inserts calls made on `day`, in one statement, and returns their ids in order.
+/// Inserts calls made on `day`, in one statement, and returns their ids. Neither backend
+/// promises the order of a multi-row INSERT's RETURNING: callers that need an id insert one row.
 async fn insert_calls(tx: &mut Tx, calls: &[NewModelCall], day: &str, at: Millis) -> sqlx::Result<Vec<i64>> {
     on_tx!(tx, |conn| {
         let mut query = sqlx::QueryBuilder::new(
@@ -187,7 +188,8 @@ async fn insert_calls(tx: &mut Tx, calls: &[NewModelCall], day: &str, at: Millis
 
 /// Records the local tier's answers, which cost nothing and reserved nothing, inside the
 /// caller's transaction (the pipeline's draft): their rows and the day's call count, without
-/// the budget lock and the read-modify-write a paid call needs.
+/// the budget lock and the read-modify-write a paid call needs. The rows carry the
+/// transaction's time, a few milliseconds after the answers were made.
 pub(crate) async fn record_free(tx: &mut Tx, calls: &[NewModelCall]) -> anyhow::Result<()> {
     if calls.is_empty() {
         return Ok(());
